@@ -1,0 +1,134 @@
+"""What a parser is given and what it declares.
+
+A parser module ends with ``PARSER = ParserSpec(...)`` naming plain functions:
+``sniff(head, filename) -> bool`` and ``parse(source, options)`` yielding
+``EventDraft`` or ``Rejection`` in file order. A parser reads; the ingest core
+records (``atlas.ingest``).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from atlas.errors import NotThisFormat  # noqa: F401 - re-exported for parsers
+from atlas.events import EventDraft, Rejection
+
+FAMILIES = ("chat", "phone", "social", "location", "telecoms", "generic", "email", "diary")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParseOptions:
+    """Per-ingest settings a parser may use; all are recorded in the analysis log."""
+
+    region: str = "GB"
+    """Default region for phone numbers written without a country code."""
+    source_tz: str = "Europe/London"
+    """IANA zone assumed for local times that carry no offset."""
+    date_order: str | None = None
+    """Force ``dmy``, ``mdy`` or ``ymd`` for numeric dates; None lets the parser infer."""
+    default_date_order: str = "dmy"
+    """Order used when the file does not settle it (UK day-first)."""
+    mapping: dict[str, Any] | None = None
+    """Column mapping for the generic table parser (parsed from a TOML file)."""
+    mapping_path: str | None = None
+    """Path of that mapping file, for messages."""
+
+    def as_log(self) -> dict[str, Any]:
+        """Return the options as plain JSON-able values for the analysis log."""
+        return {
+            "region": self.region,
+            "source_tz": self.source_tz,
+            "date_order": self.date_order,
+            "default_date_order": self.default_date_order,
+            "mapping_path": self.mapping_path,
+        }
+
+
+class _CountingReader(io.RawIOBase):
+    """A read-only raw stream that counts bytes read, for the progress bar."""
+
+    def __init__(self, fh: IO[bytes], counter: list[int]) -> None:
+        self._fh = fh
+        self._counter = counter
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        n = self._fh.readinto(buffer)
+        self._counter[0] += n or 0
+        return n
+
+    def seekable(self) -> bool:
+        return self._fh.seekable()
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._fh.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._fh.tell()
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
+@dataclass
+class Source:
+    """A read-only handle on one source file.
+
+    It gives the parser bytes or text and the display path, and deliberately
+    not the exhibit reference: provenance is the core's job.
+    """
+
+    path: str
+    """Absolute path on disk (read-only use)."""
+    display_path: str
+    """Path relative to the case, for messages and locators."""
+    size: int = 0
+    bytes_read: list[int] = field(default_factory=lambda: [0])
+
+    @classmethod
+    def from_path(cls, path: str, display_path: str | None = None) -> Source:
+        """Make a Source for a file on disk."""
+        return cls(path=path, display_path=display_path or os.path.basename(path),
+                   size=os.path.getsize(path))
+
+    def open_binary(self) -> IO[bytes]:
+        """Open the file for reading bytes (never for writing)."""
+        raw = open(self.path, "rb")  # noqa: SIM115 - returned to the caller's with-block
+        return io.BufferedReader(_CountingReader(raw, self.bytes_read), buffer_size=1 << 16)
+
+    def open_text(self, encoding: str = "utf-8-sig", newline: str | None = None,
+                  errors: str = "strict") -> IO[str]:
+        """Open the file for reading text."""
+        return io.TextIOWrapper(self.open_binary(), encoding=encoding, newline=newline, errors=errors)
+
+    def head(self, n: int = 65536) -> bytes:
+        """Return the first ``n`` bytes."""
+        with open(self.path, "rb") as fh:
+            return fh.read(n)
+
+
+Item = EventDraft | Rejection
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParserSpec:
+    """The declaration a parser module ends with."""
+
+    name: str
+    version: str
+    family: str
+    summary: str
+    sniff: Callable[[bytes, str], bool]
+    parse: Callable[[Source, ParseOptions], Iterator[Item]]
+    extensions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.family not in FAMILIES:
+            raise ValueError(f"parser {self.name}: family {self.family!r} not in {FAMILIES}")
