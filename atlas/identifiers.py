@@ -50,7 +50,10 @@ def tel(raw: str, region: str = "GB") -> Ident | None:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         return Ident(f"tel:{text}", False)
-    if not phonenumbers.is_possible_number(number):
+    # IS_POSSIBLE only: a number that is "possible" only as a local dial string
+    # (no area code) cannot be written in E.164 honestly.
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
         return Ident(f"tel:{text}", False)
     return Ident("tel:" + phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), True)
 

@@ -1,0 +1,273 @@
+"""The ``atlas`` command line.
+
+Every command appends one line to ``CASE/log/analysis.jsonl``. Errors meant
+for the user print as ``atlas: error: …`` with exit code 1 or 2, never as a
+traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import click
+
+from atlas import log
+from atlas import registry
+from atlas.case import load_case, write_new_case
+from atlas.errors import AtlasError, UsageError
+from atlas.ingest import Scope, ingest_file, parse_options
+from atlas.store import read_manifest, store_dir
+from atlas.timeline import parse_bound, select, terminal_safe, write_csv
+from atlas.timeparse import display
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="atlas-evidence", prog_name="atlas")
+def cli() -> None:
+    """Atlas: digital-evidence timeline analysis for stalking investigations."""
+
+
+@cli.command()
+@click.argument("case_dir", type=click.Path(file_okay=False))
+@click.option("--urn", required=True, help="The case's Unique Reference Number.")
+@click.option("--analyst", required=True, help="The analyst's name as it will appear on the statement.")
+@click.option("--role", default="Digital investigator", show_default=True, help="The analyst's role.")
+@click.option("--organisation", default="", help="The analyst's force or organisation.")
+@click.option("--initials", default=None, help="Initials for exhibit references (default: from the name).")
+def init(case_dir: str, urn: str, analyst: str, role: str, organisation: str, initials: str | None) -> None:
+    """Create a case workspace with a commented case.toml."""
+    path = write_new_case(case_dir, urn, analyst, role, organisation, initials)
+    root = Path(case_dir)
+    log.append(root, "init", {"case_dir": ".", "urn": urn, "analyst": analyst, "role": role,
+                              "organisation": organisation, "initials": initials},
+               outputs=[log.file_record(root, path)])
+    click.echo(f"Created {path}. Add persons, identifiers, places, key dates and orders to it, "
+               f"then run 'atlas check {case_dir}'.")
+
+
+@cli.command()
+@click.argument("case_dir", type=click.Path(exists=True, file_okay=False))
+def check(case_dir: str) -> None:
+    """Validate case.toml and summarise what it declares."""
+    case = load_case(case_dir)
+    click.echo(f"case.toml is valid: URN {case.urn}, analyst {case.analyst.name} ({case.analyst.initials})")
+    for p in case.persons:
+        click.echo(f"  {p.id} {p.name} [{p.role}]: {len(p.identifiers)} identifier(s)")
+        for a in p.identifiers:
+            click.echo(f"      {a.value}  (basis: {a.basis})")
+    click.echo(f"  places: {len(case.places)}, key dates: {len(case.key_dates)}, orders: {len(case.orders)}")
+
+
+@cli.command()
+def formats() -> None:
+    """List the supported source formats (the --format values)."""
+    click.echo(registry.supported())
+
+
+def _load_mapping(mapping: str | None) -> dict[str, Any] | None:
+    if mapping is None:
+        return None
+    try:
+        with open(mapping, "rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise UsageError(f"--mapping {mapping}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"--mapping {mapping}: not valid TOML: {exc}") from None
+
+
+@cli.command()
+@click.argument("case_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--exhibit", "exhibit_ref", required=True, help="Exhibit reference of the source, e.g. JS/1.")
+@click.option("--format", "fmt", default=None, help="Source format (see 'atlas formats'); detected if omitted.")
+@click.option("--tz", "source_tz", default=None, help="Zone of local times with no offset (default: the case's).")
+@click.option("--date-order", type=click.Choice(["dmy", "mdy", "ymd"]), default=None,
+              help="Force the numeric date order when the file does not settle it.")
+@click.option("--region", default=None, help="Default region for phone numbers (default: the case's).")
+@click.option("--mapping", default=None, type=click.Path(dir_okay=False),
+              help="Column mapping (TOML) for --format table_mapping.")
+@click.option("--from", "start", default=None, help="Scope: keep records from this date/time (local).")
+@click.option("--to", "end", default=None, help="Scope: keep records up to this date/time (a date includes the day).")
+@click.option("--only-with", "only_with", multiple=True, help="Scope: keep records with this person (repeatable).")
+@click.option("--reason", default=None, help="Why the scope was set (required with a scope).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def ingest(case_dir: str, file: str, exhibit_ref: str, fmt: str | None, source_tz: str | None,
+           date_order: str | None, region: str | None, mapping: str | None, start: str | None,
+           end: str | None, only_with: tuple[str, ...], reason: str | None, quiet: bool) -> None:
+    """Parse FILE into the case's event store as exhibit --exhibit."""
+    case = load_case(case_dir)
+    root = case.root
+    args = {"file": log.file_record(root, Path(file))["path"] if Path(file).exists() else file,
+            "exhibit": exhibit_ref, "format": fmt, "tz": source_tz, "date_order": date_order,
+            "region": region, "mapping": mapping and log.file_record(root, Path(mapping))["path"],
+            "from": start, "to": end, "only_with": list(only_with), "reason": reason}
+    scope = _scope(case, start, end, only_with, reason)
+    options = parse_options(case, source_tz, date_order, region, _load_mapping(mapping), mapping)
+    try:
+        with _progress(quiet) as progress:
+            result = ingest_file(case, file, exhibit_ref, fmt, options, scope, progress)
+    except AtlasError as exc:
+        log.append(root, "ingest", args, status="failed", message=exc.message,
+                   detail=getattr(exc, "detail", None))
+        raise
+    entry = result.entry
+    inputs = [{"path": entry["source_path"], "sha256": entry["source_sha256"]}]
+    if mapping:
+        inputs.append(log.file_record(root, Path(mapping)))
+    outputs = [] if not result.added else [
+        {"path": "store/" + entry["events_file"], "sha256": entry["events_sha256"]},
+        {"path": "store/" + entry["rejections_file"], "sha256": entry["rejections_sha256"]},
+        log.file_record(root, store_dir(root) / "manifest.json"),
+    ]
+    log.append(root, "ingest", args, inputs=inputs, outputs=outputs,
+               counts=entry["counts"] if result.added else {"added": 0},
+               message=result.message)
+    click.echo(result.message)
+    if result.added and entry["counts"]["rejected"]:
+        click.echo(f"  {entry['counts']['rejected']} record(s) rejected; see 'atlas rejected {case_dir} "
+                   f"--exhibit {exhibit_ref}'")
+
+
+def _scope(case, start, end, only_with, reason) -> Scope | None:  # noqa: ANN001
+    if not (start or end or only_with):
+        if reason:
+            raise UsageError("--reason is only used with --from, --to or --only-with")
+        return None
+    if not reason or not reason.strip():
+        raise UsageError("a scope (--from/--to/--only-with) needs --reason: say why the rest is left out")
+    persons = [case.person(p) for p in only_with]
+    idents = frozenset(a.value for p in persons for a in p.identifiers)
+    if only_with and not idents:
+        raise UsageError(f"--only-with: no identifiers are attributed to {', '.join(only_with)} in case.toml")
+    tz = case.display_timezone
+    return Scope(reason=reason.strip(),
+                 start_utc=parse_bound(start, tz, end=False) if start else None,
+                 end_utc=parse_bound(end, tz, end=True) if end else None,
+                 only_with=tuple(p.id for p in persons), identifiers=idents,
+                 description={"from": start, "to": end, "only_with": [p.id for p in persons],
+                              "identifiers": sorted(idents), "reason": reason.strip(),
+                              "timezone": tz})
+
+
+class _progress:
+    """A rich progress bar over bytes read, shown only on a terminal."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.enabled = not quiet and sys.stderr.isatty()
+        self.bar = None
+        self.task = None
+
+    def __enter__(self):  # noqa: ANN204
+        if not self.enabled:
+            return None
+        from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+        self.bar = Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                            TimeRemainingColumn(), transient=True)
+        self.bar.__enter__()
+        self.task = self.bar.add_task("ingesting", total=None)
+
+        def update(done: int, total: int) -> None:
+            self.bar.update(self.task, completed=done, total=total)
+
+        return update
+
+    def __exit__(self, *exc) -> None:  # noqa: ANN002
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+@cli.command()
+@click.argument("case_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--from", "start", default=None, help="From this local date/time.")
+@click.option("--to", "end", default=None, help="Up to this local date/time (a date includes the day).")
+@click.option("--person", default=None, help="Only events sent by or to this person's identifiers.")
+@click.option("--kind", "kinds", multiple=True, help="Only these kinds (repeatable).")
+@click.option("--exhibit", "exhibits", multiple=True, help="Only these exhibits (repeatable).")
+@click.option("--csv", "csv_path", default=None, type=click.Path(dir_okay=False),
+              help="Write every field to this CSV instead of printing.")
+@click.option("--limit", default=None, type=int, help="Print at most this many events.")
+def events(case_dir: str, start: str | None, end: str | None, person: str | None,
+           kinds: tuple[str, ...], exhibits: tuple[str, ...], csv_path: str | None, limit: int | None) -> None:
+    """Show the merged chronology in UK local time (GMT/BST marked)."""
+    case = load_case(case_dir)
+    frame = select(case, start, end, person, kinds, exhibits)
+    args = {"from": start, "to": end, "person": person, "kind": list(kinds), "exhibit": list(exhibits),
+            "csv": csv_path, "limit": limit}
+    inputs = [log.file_record(case.root, store_dir(case.root) / "manifest.json")] \
+        if (store_dir(case.root) / "manifest.json").exists() else []
+    if csv_path:
+        n = write_csv(frame, Path(csv_path), case.display_timezone)
+        log.append(case.root, "events", args, inputs=inputs,
+                   outputs=[log.file_record(case.root, Path(csv_path))], counts={"events": n})
+        click.echo(f"Wrote {n} events to {csv_path}")
+        return
+    log.append(case.root, "events", args, inputs=inputs, counts={"events": len(frame)})
+    shown = frame if limit is None else frame.head(limit)
+    tz = case.display_timezone
+    for rec in shown.itertuples(index=False):
+        when = display(None if rec.timestamp_utc is None or str(rec.timestamp_utc) == "NaT"
+                       else rec.timestamp_utc.to_pydatetime(), tz)
+        flag = "" if rec.tz_flag == "ok" else f" [{rec.tz_flag}]"
+        parties = f"{rec.sender or '?'} -> {', '.join(rec.recipients) if rec.recipients is not None and len(rec.recipients) else '?'}"
+        body = terminal_safe(rec.text, 80) if rec.text is not None else ""
+        if rec.latitude is not None and rec.latitude == rec.latitude:
+            body = f"{rec.latitude:.5f},{rec.longitude:.5f}" + (
+                f" ±{rec.accuracy_m:.0f} m" if rec.accuracy_m == rec.accuracy_m and rec.accuracy_m is not None else "")
+        click.echo(f"{when}{flag}  {rec.exhibit_ref} {rec.locator}  {rec.kind}/{rec.direction}"
+                   f" {rec.channel or ''}  {terminal_safe(parties, 70)}  {body}")
+    if limit is not None and len(frame) > limit:
+        click.echo(f"… {len(frame) - limit} more; use --csv to write them all")
+    click.echo(f"{len(frame)} event(s)")
+
+
+@cli.command()
+@click.argument("case_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--exhibit", "exhibits", multiple=True, help="Only these exhibits.")
+def rejected(case_dir: str, exhibits: tuple[str, ...]) -> None:
+    """List the rejected-records ledger: every record that could not become an event, and why."""
+    from atlas.store import load_rejections
+
+    case = load_case(case_dir)
+    frame = load_rejections(case.root, list(exhibits) or None)
+    for rec in frame.itertuples(index=False):
+        click.echo(f"{rec.exhibit_ref} {rec.source_path} {rec.locator}: {terminal_safe(rec.reason)}"
+                   f"\n    {terminal_safe(rec.raw, 120)}")
+    click.echo(f"{len(frame)} rejected record(s)")
+
+
+@cli.command()
+@click.argument("case_dir", type=click.Path(exists=True, file_okay=False))
+def summary(case_dir: str) -> None:
+    """Summarise the store: exhibits, counts, periods covered, time flags."""
+    from atlas.summary import summarise
+
+    case = load_case(case_dir)
+    click.echo(summarise(case))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; print user errors without a traceback and return the exit code."""
+    try:
+        cli.main(args=argv, prog_name="atlas", standalone_mode=False)
+    except AtlasError as exc:
+        click.echo(f"atlas: error: {exc.message}", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("atlas: interrupted; nothing was changed", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except KeyboardInterrupt:
+        click.echo("atlas: interrupted; nothing was changed", err=True)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
