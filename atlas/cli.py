@@ -100,32 +100,12 @@ def ingest(case_dir: str, file: str, exhibit_ref: str, fmt: str | None, source_t
            end: str | None, only_with: tuple[str, ...], reason: str | None, quiet: bool) -> None:
     """Parse FILE into the case's event store as exhibit --exhibit."""
     case = load_case(case_dir)
-    root = case.root
-    args = {"file": log.file_record(root, Path(file))["path"] if Path(file).exists() else file,
-            "exhibit": exhibit_ref, "format": fmt, "tz": source_tz, "date_order": date_order,
-            "region": region, "mapping": mapping and log.file_record(root, Path(mapping))["path"],
-            "from": start, "to": end, "only_with": list(only_with), "reason": reason}
     scope = _scope(case, start, end, only_with, reason)
-    options = parse_options(case, source_tz, date_order, region, _load_mapping(mapping), mapping)
-    try:
-        with _progress(quiet) as progress:
-            result = ingest_file(case, file, exhibit_ref, fmt, options, scope, progress)
-    except AtlasError as exc:
-        log.append(root, "ingest", args, status="failed", message=exc.message,
-                   detail=getattr(exc, "detail", None))
-        raise
+    mapping_path = None if mapping is None else str(Path(mapping))
+    options = parse_options(case, source_tz, date_order, region, _load_mapping(mapping), mapping_path)
+    with _progress(quiet) as progress:
+        result = ingest_file(case, file, exhibit_ref, fmt, options, scope, progress)
     entry = result.entry
-    inputs = [{"path": entry["source_path"], "sha256": entry["source_sha256"]}]
-    if mapping:
-        inputs.append(log.file_record(root, Path(mapping)))
-    outputs = [] if not result.added else [
-        {"path": "store/" + entry["events_file"], "sha256": entry["events_sha256"]},
-        {"path": "store/" + entry["rejections_file"], "sha256": entry["rejections_sha256"]},
-        log.file_record(root, store_dir(root) / "manifest.json"),
-    ]
-    log.append(root, "ingest", args, inputs=inputs, outputs=outputs,
-               counts=entry["counts"] if result.added else {"added": 0},
-               message=result.message)
     click.echo(result.message)
     if result.added and entry["counts"]["rejected"]:
         click.echo(f"  {entry['counts']['rejected']} record(s) rejected; see 'atlas rejected {case_dir} "
@@ -210,19 +190,33 @@ def events(case_dir: str, start: str | None, end: str | None, person: str | None
     shown = frame if limit is None else frame.head(limit)
     tz = case.display_timezone
     for rec in shown.itertuples(index=False):
-        when = display(None if rec.timestamp_utc is None or str(rec.timestamp_utc) == "NaT"
-                       else rec.timestamp_utc.to_pydatetime(), tz)
-        flag = "" if rec.tz_flag == "ok" else f" [{rec.tz_flag}]"
-        parties = f"{rec.sender or '?'} -> {', '.join(rec.recipients) if rec.recipients is not None and len(rec.recipients) else '?'}"
-        body = terminal_safe(rec.text, 80) if rec.text is not None else ""
-        if rec.latitude is not None and rec.latitude == rec.latitude:
-            body = f"{rec.latitude:.5f},{rec.longitude:.5f}" + (
-                f" ±{rec.accuracy_m:.0f} m" if rec.accuracy_m == rec.accuracy_m and rec.accuracy_m is not None else "")
-        click.echo(f"{when}{flag}  {rec.exhibit_ref} {rec.locator}  {rec.kind}/{rec.direction}"
-                   f" {rec.channel or ''}  {terminal_safe(parties, 70)}  {body}")
+        click.echo(_event_line(rec, tz))
     if limit is not None and len(frame) > limit:
         click.echo(f"… {len(frame) - limit} more; use --csv to write them all")
     click.echo(f"{len(frame)} event(s)")
+
+
+def _present(value: object) -> bool:
+    return value is not None and not (isinstance(value, float) and value != value) and str(value) != "NaT"
+
+
+def _event_line(rec, tz: str) -> str:  # noqa: ANN001 - a pandas itertuples row
+    """Return one printable line for an event (terminal-safe)."""
+    when = display(rec.timestamp_utc.to_pydatetime() if _present(rec.timestamp_utc) else None, tz)
+    flag = "" if rec.tz_flag == "ok" else f" [{rec.tz_flag}]"
+    recipients = list(rec.recipients) if rec.recipients is not None else []
+    parties = ""
+    if _present(rec.sender) or recipients:
+        parties = f"{rec.sender if _present(rec.sender) else '?'} -> {', '.join(recipients) or '?'}"
+    if _present(rec.latitude):
+        body = f"{rec.latitude:.5f},{rec.longitude:.5f}"
+        if _present(rec.accuracy_m):
+            body += f" ±{rec.accuracy_m:.0f} m"
+    else:
+        body = terminal_safe(rec.text, 80) if _present(rec.text) else ""
+    channel = rec.channel if _present(rec.channel) else ""
+    return (f"{when}{flag}  {rec.exhibit_ref} {rec.locator}  {rec.kind}/{rec.direction} {channel}  "
+            f"{terminal_safe(parties, 70)}  {body}").rstrip()
 
 
 @cli.command()

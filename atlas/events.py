@@ -75,7 +75,8 @@ EVENT_FIELDS: tuple[Field, ...] = (
     Field("timestamp_source", pa.string(), "parser", "The timestamp exactly as written in the source."),
     Field("tz_basis", pa.string(), "parser",
           "How the zone was decided: `offset-in-source`, `utc-declared`, `assumed:<zone>`, "
-          "`device-setting:<zone>`, `epoch`, or `none`."),
+          "`device-setting:<zone>` (the handset's own zone setting), `report-setting:<zone>` (the zone an "
+          "extraction report was written in), `epoch`, or `none`."),
     Field("tz_flag", pa.string(), "parser",
           "`ok`, `ambiguous` (local time occurs twice, earlier reading stored), `nonexistent` "
           "(local time skipped by a clock change, pre-change offset applied) or `no_time`."),

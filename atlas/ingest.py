@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from atlas import registry
+from atlas import log, registry
 from atlas.case import Case
 from atlas.errors import AtlasError, NotThisFormat, SourceError, UsageError
 from atlas.events import (
@@ -142,24 +142,56 @@ def parse_options(case: Case, source_tz: str | None = None, date_order: str | No
         zone(tz)
     except ValueError as exc:
         raise UsageError(f"--tz: {exc}") from None
+    # The mapping's path is kept relative to the case so the manifest and log travel with it.
+    rel_mapping = None if mapping_path is None else _relative(Path(mapping_path), case.root)
     return ParseOptions(region=region or case.default_region, source_tz=tz, date_order=date_order,
-                        default_date_order=case.date_order, mapping=mapping, mapping_path=mapping_path)
+                        default_date_order=case.date_order, mapping=mapping, mapping_path=rel_mapping)
 
 
 def ingest_file(case: Case, file: str | Path, exhibit_ref: str, fmt: str | None = None,
                 options: ParseOptions | None = None, scope: Scope | None = None,
                 progress: Progress | None = None) -> IngestResult:
-    """Parse one source file into the case's store, atomically and idempotently."""
-    path = Path(file)
+    """Parse one source file into the case's store, atomically and idempotently.
+
+    The outcome, success or failure, is appended to the case's analysis log.
+    """
+    options = options or parse_options(case)
+    args = {"file": _relative(Path(file), case.root), "exhibit": exhibit_ref, "format": fmt,
+            "options": options.as_log(), "scope": None if scope is None else scope.description}
+    try:
+        result = _ingest(case, Path(file), exhibit_ref, fmt, options, scope, progress)
+    except AtlasError as exc:
+        log.append(case.root, "ingest", args, status="failed", message=exc.message,
+                   detail=getattr(exc, "detail", None))
+        raise
+    except KeyboardInterrupt:
+        log.append(case.root, "ingest", args, status="interrupted", message="interrupted; nothing stored")
+        raise
+    entry = result.entry
+    inputs = [{"path": entry["source_path"], "sha256": entry["source_sha256"]}]
+    if options.mapping_path:
+        inputs.append(log.file_record(case.root, case.root / options.mapping_path))
+    outputs = [] if not result.added else [
+        {"path": "store/" + entry["events_file"], "sha256": entry["events_sha256"]},
+        {"path": "store/" + entry["rejections_file"], "sha256": entry["rejections_sha256"]},
+        log.file_record(case.root, store_dir(case.root) / "manifest.json"),
+    ]
+    args["format"] = entry["parser"]
+    log.append(case.root, "ingest", args, inputs=inputs, outputs=outputs,
+               counts=entry["counts"] if result.added else {"added": 0}, message=result.message)
+    return result
+
+
+def _ingest(case: Case, path: Path, exhibit_ref: str, fmt: str | None, options: ParseOptions,
+            scope: Scope | None, progress: Progress | None) -> IngestResult:
     if not path.is_file():
-        raise UsageError(f"{file}: no such file")
+        raise UsageError(f"{path}: no such file")
     if not exhibit_ref.strip():
         raise UsageError("--exhibit must not be empty")
     root = case.root
     rel = _relative(path, root)
     if rel.startswith(("store/", "log/")):
         raise UsageError(f"{rel}: files inside the store or log cannot be ingested")
-    options = options or parse_options(case)
     spec = registry.get(fmt) if fmt else registry.detect(Source.from_path(str(path)).head(), path.name)
     before = sha256_file(str(path))
 

@@ -1,0 +1,7 @@
+"""Allow ``python -m atlas``."""
+
+import sys
+
+from atlas.cli import main
+
+sys.exit(main())
