@@ -30,6 +30,7 @@ KINDS = (
     "location_fix",
     "location_visit",
     "cell_event",
+    "cell_site",
     "anpr_read",
     "app_event",
     "system",
@@ -37,7 +38,9 @@ KINDS = (
     "device_info",
     "note",
 )
-"""Closed list of event kinds. ``system`` is a line written by an app, not a person."""
+"""Closed list of event kinds. ``system`` is a line written by an app, not a person;
+``contact`` and ``device_info`` are records of what a device holds (attribution hints);
+``cell_site`` is a row of an operator's cell list (reference data, usually without a time)."""
 
 DIRECTIONS = ("incoming", "outgoing", "internal", "none", "unknown")
 TZ_FLAGS = ("ok", "ambiguous", "nonexistent", "no_time")
