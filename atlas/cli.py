@@ -236,6 +236,41 @@ def rejected(case_dir: str, exhibits: tuple[str, ...]) -> None:
 
 @cli.command()
 @click.argument("case_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--csv", "csv_path", default=None, type=click.Path(dir_okay=False), help="Write the hints to a CSV.")
+def hints(case_dir: str, csv_path: str | None) -> None:
+    """List identity hints from extractions (saved contact names, the device's own numbers).
+
+    Hints are leads: they never change the attributions in case.toml.
+    """
+    import csv as _csv
+
+    from atlas.hints import identity_hints
+    from atlas.timeline import neutralise
+
+    case = load_case(case_dir)
+    frame = identity_hints(case)
+    inputs = [log.file_record(case.root, store_dir(case.root) / "manifest.json")] \
+        if (store_dir(case.root) / "manifest.json").exists() else []
+    if csv_path:
+        with open(csv_path, "w", encoding="utf-8-sig", newline="") as fh:
+            writer = _csv.writer(fh, lineterminator="\r\n")
+            writer.writerow(frame.columns)
+            for rec in frame.itertuples(index=False):
+                writer.writerow([neutralise(str(v)) for v in rec])
+        log.append(case.root, "hints", {"csv": csv_path}, inputs=inputs,
+                   outputs=[log.file_record(case.root, Path(csv_path))], counts={"hints": len(frame)})
+        click.echo(f"Wrote {len(frame)} hints to {csv_path}")
+        return
+    log.append(case.root, "hints", {"csv": None}, inputs=inputs, counts={"hints": len(frame)})
+    for rec in frame.itertuples(index=False):
+        who = f"attributed to {rec.attributed_to} in case.toml" if rec.attributed_to else "not attributed"
+        click.echo(f"{rec.identifier:<28} {rec.hint:<22} {terminal_safe(rec.label, 40):<40} "
+                   f"{rec.exhibit_ref} {rec.locator}  ({who})")
+    click.echo(f"{len(frame)} hint(s); hints are leads and never change case.toml")
+
+
+@cli.command()
+@click.argument("case_dir", type=click.Path(exists=True, file_okay=False))
 def summary(case_dir: str) -> None:
     """Summarise the store: exhibits, counts, periods covered, time flags."""
     from atlas.summary import summarise
