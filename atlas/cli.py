@@ -271,6 +271,25 @@ def hints(case_dir: str, csv_path: str | None) -> None:
 
 @cli.command()
 @click.argument("case_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--only", "only", multiple=True, help="Run only this analysis (repeatable).")
+@click.option("--param", "params", multiple=True, help="ANALYSIS.FIELD=VALUE (repeatable).")
+def analyse(case_dir: str, only: tuple[str, ...], params: tuple[str, ...]) -> None:
+    """Run the analyses on the store; write CASE/results/<name>.json, CSV tables and charts."""
+    from atlas.analysis import run_analyses
+
+    case = load_case(case_dir)
+    docs = run_analyses(case, only, params)
+    for doc in docs:
+        click.echo(f"{doc['analysis']} {doc['analysis_version']}: {len(doc['findings'])} finding(s)"
+                   f" -> results/{doc['analysis']}.json")
+        for f in doc["findings"][:5]:
+            click.echo(f"  - {terminal_safe(f['text'] or f['key'], 200)} [{len(f['event_ids'])} event(s)]")
+        if len(doc["findings"]) > 5:
+            click.echo(f"  … {len(doc['findings']) - 5} more in results/{doc['analysis']}.json")
+
+
+@cli.command()
+@click.argument("case_dir", type=click.Path(exists=True, file_okay=False))
 def summary(case_dir: str) -> None:
     """Summarise the store: exhibits, counts, periods covered, time flags."""
     from atlas.summary import summarise
