@@ -89,7 +89,8 @@ def _load_mapping(mapping: str | None) -> dict[str, Any] | None:
               help="Force the numeric date order when the file does not settle it.")
 @click.option("--region", default=None, help="Default region for phone numbers (default: the case's).")
 @click.option("--mapping", default=None, type=click.Path(dir_okay=False),
-              help="Column mapping (TOML) for --format table_mapping.")
+              help="Mapping file (TOML): the column mapping for table_mapping, or an analyst CDR profile "
+                   "for cdr_csv, or column names for cell_sites.")
 @click.option("--from", "start", default=None, help="Scope: keep records from this date/time (local).")
 @click.option("--to", "end", default=None, help="Scope: keep records up to this date/time (a date includes the day).")
 @click.option("--only-with", "only_with", multiple=True, help="Scope: keep records with this person (repeatable).")

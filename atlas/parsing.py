@@ -33,7 +33,7 @@ class ParseOptions:
     default_date_order: str = "dmy"
     """Order used when the file does not settle it (UK day-first)."""
     mapping: dict[str, Any] | None = None
-    """Column mapping for the generic table parser (parsed from a TOML file)."""
+    """A parsed TOML mapping file: table_mapping columns, a cdr_csv profile, cell_sites columns."""
     mapping_path: str | None = None
     """Path of that mapping file, for messages."""
 
