@@ -168,7 +168,9 @@ def _show(value: Any, tz: str) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(_show(v, tz) for v in value)
     if isinstance(value, float):
-        return f"{value:,.1f}" if not value.is_integer() else f"{int(value):,}"
+        if value.is_integer():
+            return f"{int(value):,}"
+        return f"{value:.3g}" if abs(value) < 1 else f"{value:,.1f}"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     return str(value)
@@ -194,7 +196,8 @@ def plain(value: Any) -> Any:
     if isinstance(value, np.generic):
         return plain(value.item())
     if isinstance(value, float):
-        return None if math.isnan(value) else round(value, 6)
+        # Ten significant figures: stable across platforms, and small p-values survive.
+        return None if math.isnan(value) else float(f"{value:.10g}")
     return value
 
 
