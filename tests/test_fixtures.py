@@ -24,7 +24,18 @@ from atlas.timeparse import from_local
 from fixtures import scale, synthetic
 from fixtures._geo import haversine_m
 from fixtures._table import COLUMNS, TYPES
-from parsers import gpx, table_mapping, whatsapp_txt
+from parsers import (
+    android_calllog_db,
+    android_mmssms_db,
+    diary,
+    email_mime,
+    google_takeout_json,
+    gpx,
+    meta_dyi_json,
+    table_mapping,
+    ufed_xml,
+    whatsapp_txt,
+)
 from tests.parsing_helpers import run_parser
 
 ANDROID_HEADER = re.compile(r"^(\d{2})/(\d{2})/(\d{4}), (\d{2}):(\d{2}) - (.*)$")
@@ -33,7 +44,40 @@ SPECS = {
     "whatsapp_txt": whatsapp_txt.PARSER,
     "table_mapping": table_mapping.PARSER,
     "gpx": gpx.PARSER,
+    "ufed_xml": ufed_xml.PARSER,
+    "android_mmssms_db": android_mmssms_db.PARSER,
+    "android_calllog_db": android_calllog_db.PARSER,
+    "meta_dyi_json": meta_dyi_json.PARSER,
+    "google_takeout_json": google_takeout_json.PARSER,
+    "email_mime": email_mime.PARSER,
+    "diary": diary.PARSER,
 }
+FIRST_FOUR = [
+    ("DI/1", "whatsapp_txt"),
+    ("DI/2", "table_mapping"),
+    ("DI/3", "gpx"),
+    ("DI/4", "gpx"),
+]
+EXTENDED = [
+    ("DI/5", "ufed_xml"),
+    ("DI/6", "android_mmssms_db"),
+    ("DI/7", "android_calllog_db"),
+    ("DI/8", "meta_dyi_json"),
+    ("DI/9", "google_takeout_json"),
+    ("DI/10", "email_mime"),
+    ("DI/11", "diary"),
+]
+
+
+NEW_FILES = [
+    synthetic.UFDR_PATH,
+    synthetic.MMSSMS_PATH,
+    synthetic.CALLLOG_PATH,
+    synthetic.INSTAGRAM_PATH,
+    synthetic.RECORDS_PATH,
+    synthetic.EMAIL_PATH,
+    synthetic.DIARY_PATH,
+]
 
 
 def _digests(root: Path) -> dict[str, str]:
@@ -81,6 +125,7 @@ def test_same_seed_gives_identical_bytes(case7: tuple[Path, dict], tmp_path: Pat
             synthetic.MAPPING_PATH,
             synthetic.SUSPECT_GPX,
             synthetic.VICTIM_GPX,
+            *NEW_FILES,
         ]
     )
 
@@ -96,6 +141,7 @@ def test_different_seed_differs(case7: tuple[Path, dict], tmp_path: Path) -> Non
         synthetic.SUSPECT_GPX,
         synthetic.VICTIM_GPX,
         "ground_truth.json",
+        *NEW_FILES,
     ):
         assert a[name] != b[name], name
     assert a[synthetic.MAPPING_PATH] == b[synthetic.MAPPING_PATH]  # the mapping is not random
@@ -330,15 +376,10 @@ def test_ground_truth_is_consistent(case7: tuple[Path, dict]) -> None:
 
 def test_parsers_read_what_the_ground_truth_says(case7: tuple[Path, dict]) -> None:
     root, gt = case7
-    plan = synthetic.ingest_plan()
-    assert [(e["exhibit"], e["format"]) for e in plan] == [
-        ("DI/1", "whatsapp_txt"),
-        ("DI/2", "table_mapping"),
-        ("DI/3", "gpx"),
-        ("DI/4", "gpx"),
-    ]
+    plan = synthetic.ingest_plan(extended=True, registered_only=False)
+    assert [(e["exhibit"], e["format"]) for e in plan] == FIRST_FOUR + EXTENDED
     got = {}
-    for entry in plan:
+    for entry in plan[:4]:
         events, rejections = run_parser(
             SPECS[entry["format"]], root / entry["file"], synthetic.parse_options_for(entry, root)
         )
@@ -425,3 +466,304 @@ def test_scale_writers_are_seeded_and_well_formed(writer, name: str, tmp_path: P
             ),
         )
         assert len(events) == 300 and rejections == []
+
+
+# --- the extended exhibits (DI/5 onwards) ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def parsed7(case7: tuple[Path, dict]) -> dict[str, dict]:
+    """Every exhibit of the seed-7 case through its parser: {file: {locator: event}}."""
+    root, _ = case7
+    got = {}
+    for entry in synthetic.ingest_plan(extended=True, registered_only=False):
+        events, rejections = run_parser(
+            SPECS[entry["format"]], root / entry["file"], synthetic.parse_options_for(entry, root)
+        )
+        assert rejections == [], entry["file"]
+        got[entry["file"]] = {e.locator: e for e in events}
+        assert len(got[entry["file"]]) == len(events), entry["file"]  # locators are unique
+    return got
+
+
+def test_extended_plan_and_counts(case7: tuple[Path, dict], parsed7: dict[str, dict]) -> None:
+    _, gt = case7
+    assert [(e["exhibit"], e["format"]) for e in synthetic.ingest_plan()] == FIRST_FOUR
+    registered = synthetic.ingest_plan(extended=True)
+    assert [(e["exhibit"], e["format"]) for e in registered][:10] == (FIRST_FOUR + EXTENDED)[:10]
+    from atlas import registry
+
+    has_diary = "diary" in {p.name for p in registry.parsers()}
+    assert (registered[-1]["format"] == "diary") == has_diary  # listed once registered
+    assert [e["file"] for e in gt["exhibits"]][4:] == NEW_FILES
+    counts = gt["victim_phone_ufdr"]["counts"]
+    assert len(parsed7[synthetic.UFDR_PATH]) == counts["records"]
+    handset = gt["suspect_handset"]["counts"]
+    assert len(parsed7[synthetic.MMSSMS_PATH]) == handset["sms"]
+    assert len(parsed7[synthetic.CALLLOG_PATH]) == handset["calls"]
+    assert len(parsed7[synthetic.INSTAGRAM_PATH]) == gt["instagram"]["counts"]["records"]
+    assert len(parsed7[synthetic.RECORDS_PATH]) == gt["google_records"]["records"]
+    assert len(parsed7[synthetic.EMAIL_PATH]) == 1
+    assert len(parsed7[synthetic.DIARY_PATH]) == len(gt["diary"]["entries"])
+
+
+def test_new_exhibits_ingest_into_a_case(case7: tuple[Path, dict], tmp_path: Path) -> None:
+    import shutil
+
+    from atlas.ingest import ingest_file, parse_options
+
+    root, _ = case7
+    case_dir = tmp_path / "case"
+    shutil.copytree(root, case_dir)
+    case = load_case(case_dir)
+    for entry in synthetic.ingest_plan(extended=True)[4:]:
+        options = parse_options(case, source_tz=entry.get("tz"))
+        result = ingest_file(
+            case, case_dir / entry["file"], entry["exhibit"], entry["format"], options
+        )
+        assert result.added and result.entry["counts"]["rejected"] == 0, result.message
+        assert result.entry["counts"]["read"] == result.entry["counts"]["accepted"] > 0
+
+
+def test_ufdr_is_a_deterministic_cellebrite_container(case7: tuple[Path, dict]) -> None:
+    import zipfile
+
+    root, gt = case7
+    with zipfile.ZipFile(root / synthetic.UFDR_PATH) as zf:
+        infos = zf.infolist()
+        assert infos[0].filename == "report.xml"
+        assert {i.date_time for i in infos} == {(2024, 12, 16, 11, 2, 30)}
+        media = {
+            m["path"].replace("\\", "/"): m["sha256"] for m in gt["victim_phone_ufdr"]["media"]
+        }
+        assert sorted(i.filename for i in infos[1:]) == sorted(media)
+        for name, digest in media.items():
+            assert hashlib.sha256(zf.read(name)).hexdigest() == digest
+        tree = etree.fromstring(zf.read("report.xml"))
+    assert tree.tag == "{http://pa.cellebrite.com/report/2.0}project"
+
+
+def test_ufdr_matches_the_victims_other_exhibits(
+    case7: tuple[Path, dict], parsed7: dict[str, dict]
+) -> None:
+    _, gt = case7
+    u, ids = gt["victim_phone_ufdr"], gt["identifiers"]
+    ufdr = parsed7[synthetic.UFDR_PATH]
+    dev = u["device"]
+    assert ufdr[dev["locators"]["IMEI"]].extra["value"] == dev["imei"]
+    assert ufdr[dev["locators"]["MSISDN"]].extra["identifier"] == dev["msisdn"] == ids["victim"]
+    contact = ufdr[u["do_not_answer_contact"]["locator"]]
+    assert contact.extra["saved_name"] == "Do not answer"
+    assert contact.extra["identifiers"] == [ids["suspect_original"]]
+    friend = ufdr[u["friend_contact"]["locator"]]
+    assert (friend.extra["saved_name"], friend.extra["identifiers"]) == ("Priya", [ids["friend"]])
+    saved = {i for e in ufdr.values() if e.kind == "contact" for i in e.extra["identifiers"]}
+    assert ids["suspect_new"] not in saved and u["new_number_saved"] is False
+    table = parsed7[synthetic.TABLE_PATH]
+    model = u["locator_templates"]["model"]
+    assert len(u["table_rows"]) == len(table)
+    for line_loc, model_id in u["table_rows"].items():
+        kind = "Call" if model_id.startswith("call") else "SMS"
+        e, t = ufdr[model.format(type=kind, id=model_id)], table[line_loc]
+        assert e.timestamp_utc.replace(microsecond=0) == t.timestamp_utc
+        assert (e.kind, e.direction, e.text or None) == (t.kind, t.direction, t.text or None)
+        assert e.sender == t.sender and e.deleted == "intact"
+    chat = parsed7[synthetic.WA_PATH]
+    message = u["locator_templates"]["message"]
+    assert len(u["whatsapp_messages"]) == gt["counts"]["whatsapp_messages"]
+    previous = None
+    for line_loc, model_id in u["whatsapp_messages"].items():
+        e, w = ufdr[message.format(id=model_id)], chat[line_loc]
+        assert e.timestamp_utc.replace(second=0, microsecond=0) == w.timestamp_utc or (
+            w.tz_flag == "ambiguous"
+            and e.timestamp_utc.replace(second=0, microsecond=0)
+            == _utc(gt["dst_ambiguous"]["planted_utc"])
+        )
+        assert previous is None or e.timestamp_utc > previous  # the export's order
+        previous = e.timestamp_utc
+        assert e.text == (None if w.text == "<Media omitted>" else w.text)
+        assert e.channel == "whatsapp"
+    for m in u["media"]:
+        e = ufdr[message.format(id=u["whatsapp_messages"][m["line_locator"]])]
+        assert e.extra["attachment_sha256"] == {m["path"]: m["sha256"]}
+    for d in u["deleted_sms"]:
+        e = ufdr[d["locator"]]
+        assert (e.deleted, e.text, e.sender) == (d["deleted"], d["text"], d["identifier"])
+        assert e.timestamp_utc.replace(microsecond=0) == _utc(d["utc"])
+        assert not any(t.text == d["text"] for t in table.values())  # only on the UFDR
+    assert {d["deleted"] for d in u["deleted_sms"]} == {"deleted", "recovered"}
+
+
+def test_suspect_handset_mirrors_the_victims_log(
+    case7: tuple[Path, dict], parsed7: dict[str, dict]
+) -> None:
+    import sqlite3
+
+    root, gt = case7
+    h, ids = gt["suspect_handset"], gt["identifiers"]
+    table = parsed7[synthetic.TABLE_PATH]
+    sms, calls = parsed7[synthetic.MMSSMS_PATH], parsed7[synthetic.CALLLOG_PATH]
+    sim_change = _utc(h["sim_change_utc"])
+    block = _utc(gt["block"]["utc"])
+    theirs = [
+        loc
+        for loc, e in table.items()
+        if {e.sender, *e.recipients} & {ids["suspect_original"], ids["suspect_new"]}
+    ]
+    missing = {d["table_locator"] for d in h["deleted_sms"]}
+    assert sorted(h["victim_log_pairs"]) == sorted(set(theirs) - missing)
+    for line_loc, ref in h["victim_log_pairs"].items():
+        t = table[line_loc]
+        e = (sms if ref["locator"].startswith("sqlite:sms/") else calls)[ref["locator"]]
+        assert e.timestamp_utc == _utc(ref["utc"])
+        assert e.timestamp_utc.replace(microsecond=0) == t.timestamp_utc
+        assert (e.kind, e.text or None) == (t.kind, t.text or None)
+        assert {e.direction, t.direction} == {"incoming", "outgoing"}
+        his = t.sender if t.direction == "incoming" else t.recipients[0]
+        assert his == (
+            ids["suspect_original"] if t.timestamp_utc < sim_change else ids["suspect_new"]
+        )
+        assert ids["victim"] in (e.sender, *e.recipients)
+        if e.kind == "call":  # the handset names its own SIM's number
+            assert his in (e.sender, *e.recipients)
+            assert e.extra["phone_account_address"] == his.removeprefix("tel:")
+    first = h["first_contact_from_new_number"]
+    assert first["utc"][:19] == gt["new_number"]["first_contact"]["utc"][:19]
+    assert {s["identifier"]: s["subscription_id"] for s in h["sims"].values()} == {
+        e.sender if e.direction == "outgoing" else e.recipients[0]: e.extra["subscription_id"]
+        for e in calls.values()
+        if e.extra.get("name") == "Sarah"
+    }
+    for a in h["blocked_attempts"]["records"]:
+        e = (sms if a["channel"] == "sms" else calls)[a["locator"]]
+        assert block < e.timestamp_utc < sim_change and e.direction == "outgoing"
+        assert a["own_number"] == ids["suspect_original"]
+        assert ids["victim"] in e.recipients
+    assert gt["block"]["original_contacts_after_block"] == 0  # her phone dropped them
+    withheld = {w["locator"] for w in gt["withheld_calls"]}
+    assert {w["table_locator"] for w in h["withheld_calls"]} == withheld
+    for w in h["withheld_calls"]:
+        e = calls[w["locator"]]
+        assert e.extra["number"] == w["dialled"] == "1410" + ids["victim"].removeprefix("tel:+44")
+        assert e.timestamp_utc.replace(microsecond=0) == table[w["table_locator"]].timestamp_utc
+        assert "recipient_unparsed_number" in e.flags and e.sender == ids["suspect_new"]
+    with sqlite3.connect(f"file:{root / synthetic.MMSSMS_PATH}?mode=ro&immutable=1", uri=True) as c:
+        have = {r[0] for r in c.execute("SELECT _id FROM sms")}
+    gaps = set(range(1, max(have) + 1)) - have
+    assert gaps == {d["missing_sms_id"] for d in h["deleted_sms"]}
+    threads = {e.thread for e in sms.values() if ids["victim"] in (e.sender, *e.recipients)}
+    assert len(threads) == 1  # both numbers' SMS in one thread: the same handset
+
+
+def test_instagram_alias_appears_after_the_block(
+    case7: tuple[Path, dict], parsed7: dict[str, dict]
+) -> None:
+    import zipfile
+
+    root, gt = case7
+    ig = gt["instagram"]
+    events = parsed7[synthetic.INSTAGRAM_PATH]
+    block = events[ig["blocked"]["locator"]]
+    assert block.status == "block" and block.recipients == (ig["suspect"]["handle"],)
+    assert block.timestamp_utc == _utc(ig["blocked"]["utc"]) > _utc(gt["block"]["utc"])
+    alias = ig["alias"]
+    assert alias["handle"] != ig["suspect"]["handle"]
+    follow = events[alias["first_contact"]["locator"]]
+    assert (follow.status, follow.direction) == ("follow", "incoming")
+    assert follow.sender == alias["handle"]
+    assert follow.timestamp_utc == _utc(alias["first_contact_utc"]) > block.timestamp_utc
+    first = events[alias["first_message_locator"]]
+    assert first.sender_name == alias["display_name"] and "mojibake_repaired" in first.flags
+    assert first.timestamp_utc > follow.timestamp_utc
+    from_alias = [e for e in events.values() if e.sender_name == alias["display_name"]]
+    assert len(from_alias) == alias["messages"]
+    assert min(e.timestamp_utc for e in from_alias) == first.timestamp_utc
+    served = _utc(gt["order"]["served_utc"])
+    assert sum(e.timestamp_utc > served for e in from_alias) == alias["messages_after_service"] > 0
+    from_main = [e for e in events.values() if e.sender_name == ig["suspect"]["display_name"]]
+    assert max(e.timestamp_utc for e in from_main) < block.timestamp_utc
+    last = events[ig["last_message_before_block"]["locator"]]
+    assert last.text == ig["last_message_before_block"]["text"] and last in from_main
+    cafe = events[ig["mojibake"]["locator"]]
+    assert cafe.text == ig["mojibake"]["text"] and "mojibake_repaired" in cafe.flags
+    with zipfile.ZipFile(root / synthetic.INSTAGRAM_PATH) as zf:
+        assert sorted(zf.namelist()) == ig["members"]
+        raw = b"".join(zf.read(n) for n in zf.namelist())
+    assert raw.isascii() and b"caf\\u00c3\\u00a9" in raw  # UTF-8 bytes as \u00XX escapes
+
+
+def test_google_records_overlap_the_gpx_visits(
+    case7: tuple[Path, dict], parsed7: dict[str, dict]
+) -> None:
+    _, gt = case7
+    g = gt["google_records"]
+    home = (gt["order"]["zone"]["lat"], gt["order"]["zone"]["lon"])
+    events = sorted(
+        parsed7[synthetic.RECORDS_PATH].values(), key=lambda e: int(e.locator.rsplit("/", 1)[1])
+    )
+    assert [e.timestamp_utc for e in events] == sorted(e.timestamp_utc for e in events)
+    lo, hi = (_utc(t) for t in g["period_utc"])
+    gpx_lo, gpx_hi = (_utc(t) for t in (gt["visits"][0]["start_utc"], gt["visits"][-1]["end_utc"]))
+    assert gpx_lo < lo < hi < gpx_hi  # a period inside the GPX one
+    visits = {v["index"]: v for v in gt["visits"]}
+    windows = [
+        (
+            _utc(v["start_utc"]) - dt.timedelta(minutes=3),
+            _utc(v["end_utc"]) + dt.timedelta(minutes=3),
+        )
+        for v in gt["visits"]
+    ]
+    in_zone = [e for e in events if haversine_m(*home, e.latitude, e.longitude) <= 500]
+    assert len(in_zone) == sum(v["records_in_zone"] for v in g["visits"])
+    for e in in_zone:
+        assert any(a <= e.timestamp_utc <= b for a, b in windows)
+        assert e.location_method == "gps" and e.accuracy_m <= 12
+    covered = [i for i, v in visits.items() if lo <= _utc(v["start_utc"]) <= hi]
+    assert [v["visit_index"] for v in g["visits"]] == covered and len(covered) >= 3
+    by_loc = {e.locator: e for e in events}
+    for v in g["visits"]:
+        assert by_loc[v["first"]["locator"]].timestamp_source == v["first"]["utc"]
+    assert {e.location_method for e in events} == {"gps", "wifi", "cell"}
+    assert g["cell_records_within_1km_of_victim_home"] == 0
+    assert g["near_miss"]["records"] > 0 and g["near_miss"]["min_distance_m"] > 500
+
+
+def test_email_after_service(case7: tuple[Path, dict], parsed7: dict[str, dict]) -> None:
+    root, gt = case7
+    m = gt["email"]
+    (e,) = parsed7[synthetic.EMAIL_PATH].values()
+    assert e.locator == m["locator"] and e.timestamp_utc == _utc(m["utc"])
+    assert (e.sender, e.recipients) == (m["sender"], (m["recipient"],))
+    assert e.timestamp_source == m["date_header"] and e.tz_basis == "offset-in-source"
+    assert e.text.startswith(m["subject"] + "\n\n") and "£40" in e.text
+    assert m["after_service"] and _utc(m["utc"]) > _utc(gt["order"]["served_utc"])
+    assert b"\r\n" in (root / synthetic.EMAIL_PATH).read_bytes()
+
+
+def test_diary_entries_against_the_data(case7: tuple[Path, dict], parsed7: dict[str, dict]) -> None:
+    root, gt = case7
+    entries = gt["diary"]["entries"]
+    events = parsed7[synthetic.DIARY_PATH]
+    assert [e["locator"] for e in entries] == list(events)
+    statuses = [e["expected_status"] for e in entries]
+    assert statuses.count("contradicted") == 1 and statuses.count("no_data") == 1
+    home = (gt["order"]["zone"]["lat"], gt["order"]["zone"]["lon"])
+    spts = etree.parse(str(root / synthetic.SUSPECT_GPX)).xpath("//g:trkpt", namespaces=GPX_NS)
+    fixes = [
+        (_utc(p.findtext("g:time", namespaces=GPX_NS)), float(p.get("lat")), float(p.get("lon")))
+        for p in spts
+    ]
+    for entry in entries:
+        e = events[entry["locator"]]
+        assert e.text == entry["text"] and e.timestamp_source == entry["lead"]
+        assert e.tz_flag == "ok" and "weekday_mismatch" not in e.flags
+        start, end = e.timestamp_utc, e.end_utc
+        for ref in entry["evidence"]:
+            assert start <= _utc(ref["utc"]) < end, (entry["lead"], ref)
+            assert ref["locator"] in parsed7[ref["file"]]
+        if entry["expected_status"] == "contradicted":
+            near = [haversine_m(*home, lat, lon) for t, lat, lon in fixes if start <= t < end]
+            assert near and min(near) > 500  # his phone was never outside her house
+        if entry["expected_status"] == "no_data":
+            assert not entry["evidence"]
+            assert end < fixes[0][0] and end < _utc(gt["google_records"]["period_utc"][0])
