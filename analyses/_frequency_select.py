@@ -18,6 +18,7 @@ from atlas.attribution import attribute, role_ids
 from atlas.case import Case
 
 CONTACT_KINDS = ("call", "sms", "mms", "chat_message", "email", "social_interaction")
+REFERENCE_KINDS = ("contact", "device_info", "cell_site")
 SELECT_COLUMNS = ("event_id", "timestamp_utc", "channel", "kind", "exhibit_ref", "source_sha256", "seq",
                   "sender", "thread", "text")
 ORDER = ["timestamp_utc", "exhibit_ref", "source_sha256", "seq"]
@@ -27,8 +28,9 @@ ORDER = ["timestamp_utc", "exhibit_ref", "source_sha256", "seq"]
 def select(events: pd.DataFrame, case: Case) -> tuple[pd.DataFrame, pd.DataFrame, tuple]:
     """Return ``(contacts, replies, window)``; ``window`` is the first and last record time.
 
-    The window spans every timed record on the exhibits that hold a contact or a reply,
-    so the rate of a quiet period is measured over the time those exhibits cover.
+    The window spans every timed record (address-book entries, device information and cell
+    lists excepted) on the exhibits that hold a contact or a reply, so the rate of a quiet
+    period is measured over the time those exhibits cover.
     Both frames are sorted by time, then by the position of the record in its source
     (exhibit, source hash, seq), and carry a ``reply_basis`` column.
     """
@@ -57,7 +59,10 @@ def select(events: pd.DataFrame, case: Case) -> tuple[pd.DataFrame, pd.DataFrame
     replies = _frame(timed, reply_mask, basis)
 
     exhibits = sorted(set(contacts["exhibit_ref"]) | set(replies["exhibit_ref"]))
-    covered = timed.loc[timed["exhibit_ref"].isin(exhibits), "timestamp_utc"]
+    # Reference records do not measure what an exhibit covers: an address-book entry's
+    # creation time, device information or a cell list would stretch the window by years.
+    activity = ~timed["kind"].isin(REFERENCE_KINDS)
+    covered = timed.loc[timed["exhibit_ref"].isin(exhibits) & activity, "timestamp_utc"]
     window = (covered.min(), covered.max()) if len(covered) else (None, None)
     return contacts, replies, window
 
