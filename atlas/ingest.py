@@ -35,6 +35,7 @@ import pyarrow.parquet as pq
 from atlas import log, registry
 from atlas.case import Case
 from atlas.errors import AtlasError, NotThisFormat, SourceError, UsageError
+from atlas.identifiers import display_name
 from atlas.events import (
     CORE_FIELDS,
     PARSER_FIELDS,
@@ -83,7 +84,13 @@ class Scope:
                 return False
         if self.only_with:
             parties = ((draft.sender,) if draft.sender else ()) + draft.recipients
-            return any(p in self.identifiers for p in parties)
+            if any(p in self.identifiers for p in parties):
+                return True
+            # A one-to-one chat export names the other party only in its title (the thread):
+            # the device owner's own messages in that chat have no recipient to match.
+            if draft.thread and draft.channel:
+                return display_name(draft.channel, draft.thread) in self.identifiers
+            return False
         return True
 
 

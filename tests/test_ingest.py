@@ -162,12 +162,23 @@ def test_source_is_unchanged_after_ingest(case, chat):
     assert chat.read_bytes() == before and chat.stat().st_mode == mode
 
 
+def _only_p1(case) -> Scope:
+    return Scope(reason="victim consented to messages with the suspect only",
+                 only_with=("P1",), identifiers=frozenset(a.value for a in case.person("P1").identifiers),
+                 description={"reason": "test"})
+
+
+def test_scope_keeps_the_whole_chat_named_after_the_person(case, chat):
+    # "WhatsApp Chat with Sam.txt": the victim's own messages name no recipient, but the chat does.
+    entry = ingest_file(case, chat, "DI/1", scope=_only_p1(case)).entry
+    assert entry["counts"] == {"read": 5, "accepted": 5, "rejected": 0, "out_of_scope": 0}
+
+
 def test_scope_counts_out_of_scope_records(case, chat):
     victim = case.person("P2")
-    scope = Scope(reason="victim consented to messages with the suspect only",
-                  only_with=("P1",), identifiers=frozenset(a.value for a in case.person("P1").identifiers),
-                  description={"reason": "test"})
-    entry = ingest_file(case, chat, "DI/1", scope=scope).entry
+    untitled = case.root / "exhibits" / "export.txt"
+    untitled.write_bytes(chat.read_bytes())
+    entry = ingest_file(case, untitled, "DI/1", fmt="whatsapp_txt", scope=_only_p1(case)).entry
     c = entry["counts"]
     assert c == {"read": 5, "accepted": 3, "rejected": 0, "out_of_scope": 2}
     assert c["read"] == c["accepted"] + c["rejected"] + c["out_of_scope"]
