@@ -310,6 +310,7 @@ def run_analyses(case: Case, only: tuple[str, ...] = (), param_pairs: tuple[str,
         outputs += figure_files
     log.append(case.root, "analyse", {"only": list(only), "params": {n: plain(dataclasses.asdict(p))
                                                                      for n, p in params.items()}},
-               inputs=[log.file_record(case.root, manifest)], outputs=outputs,
+               inputs=[log.file_record(case.root, manifest), log.file_record(case.root, case.root / "case.toml")],
+               outputs=outputs,
                counts={d["analysis"]: len(d["findings"]) for d in docs})
     return docs

@@ -7,6 +7,7 @@ traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 import tomllib
 from pathlib import Path
@@ -17,7 +18,7 @@ import click
 from atlas import log
 from atlas import registry
 from atlas.case import load_case, write_new_case
-from atlas.errors import AtlasError, UsageError
+from atlas.errors import AtlasError, UsageError, VerifyMismatch
 from atlas.ingest import Scope, ingest_file, parse_options
 from atlas.store import read_manifest, store_dir
 from atlas.timeline import parse_bound, select, terminal_safe, write_csv
@@ -287,6 +288,27 @@ def analyse(case_dir: str, only: tuple[str, ...], params: tuple[str, ...]) -> No
             click.echo(f"  - {terminal_safe(f['text'] or f['key'], 200)} [{len(f['event_ids'])} event(s)]")
         if len(doc["findings"]) > 5:
             click.echo(f"  … {len(doc['findings']) - 5} more in results/{doc['analysis']}.json")
+
+
+@cli.command()
+@click.argument("case_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--log", "log_file", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="Verify against this analysis log (default: CASE/log/analysis.jsonl).")
+def verify(case_dir: str, log_file: str | None) -> None:
+    """Re-hash sources and outputs and re-run the logged pipeline; exit 1 on any difference."""
+    from atlas.verify import verify as check
+
+    report = check(case_dir, log_file)
+    for line in report.lines:
+        click.echo(line)
+    root = Path(case_dir)
+    used = Path(log_file) if log_file else root / "log" / "analysis.jsonl"
+    log.append(root, "verify", {"log": os.path.relpath(used, root)}, inputs=[log.file_record(root, used)],
+               status="ok" if not report.problems else "differences",
+               counts={"checks": len(report.lines), "differences": len(report.problems)})
+    if report.problems:
+        raise VerifyMismatch(f"{len(report.problems)} difference(s) found; see the lines marked above")
+    click.echo("Verified: every source, stored file and result matches the log and was reproduced.")
 
 
 @cli.command()

@@ -19,6 +19,7 @@ manifest, and so the store, as it was.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import traceback
@@ -94,6 +95,18 @@ class Scope:
         return True
 
 
+def scope_from_description(description: dict[str, Any]) -> Scope:
+    """Rebuild a Scope from the description kept in the manifest and log (for ``atlas verify``)."""
+    from atlas.timeline import parse_bound
+
+    tz = description["timezone"]
+    return Scope(reason=description["reason"],
+                 start_utc=parse_bound(description["from"], tz, end=False) if description.get("from") else None,
+                 end_utc=parse_bound(description["to"], tz, end=True) if description.get("to") else None,
+                 only_with=tuple(description.get("only_with", [])),
+                 identifiers=frozenset(description.get("identifiers", [])), description=description)
+
+
 @dataclass
 class IngestResult:
     """What an ingest did, for the CLI and the analysis log."""
@@ -133,7 +146,8 @@ def _writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
 
 
 def _relative(path: Path, root: Path) -> str:
-    return Path(os.path.relpath(path.resolve(), root.resolve())).as_posix()
+    # abspath, not resolve: a symlinked exhibit keeps its place in the case (verify relies on it).
+    return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(root))).as_posix()
 
 
 def parse_options(case: Case, source_tz: str | None = None, date_order: str | None = None,
@@ -163,6 +177,9 @@ def ingest_file(case: Case, file: str | Path, exhibit_ref: str, fmt: str | None 
     The outcome, success or failure, is appended to the case's analysis log.
     """
     options = options or parse_options(case)
+    if options.mapping_path and os.path.isabs(options.mapping_path):
+        # The manifest and log keep case-relative paths only, so a copied case still verifies.
+        options = dataclasses.replace(options, mapping_path=_relative(Path(options.mapping_path), case.root))
     args = {"file": _relative(Path(file), case.root), "exhibit": exhibit_ref, "format": fmt,
             "options": options.as_log(), "scope": None if scope is None else scope.description}
     try:
@@ -175,7 +192,8 @@ def ingest_file(case: Case, file: str | Path, exhibit_ref: str, fmt: str | None 
         log.append(case.root, "ingest", args, status="interrupted", message="interrupted; nothing stored")
         raise
     entry = result.entry
-    inputs = [{"path": entry["source_path"], "sha256": entry["source_sha256"]}]
+    inputs = [{"path": entry["source_path"], "sha256": entry["source_sha256"]},
+              log.file_record(case.root, case.root / "case.toml")]
     if options.mapping_path:
         inputs.append(log.file_record(case.root, case.root / options.mapping_path))
     outputs = [] if not result.added else [

@@ -37,7 +37,7 @@ def environment() -> dict[str, str]:
 
 def file_record(case_root: Path, path: Path, sha256: str | None = None) -> dict[str, str]:
     """Return ``{"path": relative path, "sha256": …}`` for a file."""
-    rel = Path(os.path.relpath(Path(path).resolve(), Path(case_root).resolve())).as_posix()
+    rel = Path(os.path.relpath(os.path.abspath(path), os.path.abspath(case_root))).as_posix()
     return {"path": rel, "sha256": sha256 or sha256_file(str(path))}
 
 

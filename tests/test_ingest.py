@@ -213,5 +213,6 @@ def test_manifest_and_store_files_agree(case, chat):
     assert json.loads((case.root / "store" / "manifest.json").read_text())["schema_version"] == "1"
     (line,) = read_log(case.root)
     assert line["command"] == "ingest" and line["status"] == "ok"
-    assert line["inputs"] == [{"path": entry["source_path"], "sha256": entry["source_sha256"]}]
+    assert line["inputs"][0] == {"path": entry["source_path"], "sha256": entry["source_sha256"]}
+    assert line["inputs"][1]["path"] == "case.toml"
     assert {o["path"] for o in line["outputs"]} == {"store/" + entry["events_file"], "store/" + entry["rejections_file"], "store/manifest.json"}
