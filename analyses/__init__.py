@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from analyses import colocation, contact_graph, coverage, frequency, occasions, orders
+from analyses import (
+    colocation,
+    contact_graph,
+    coverage,
+    frequency,
+    identifier_changes,
+    occasions,
+    orders,
+    threat_screen,
+)
 from atlas.analysis import AnalysisSpec
 
 ANALYSES: tuple[AnalysisSpec, ...] = (
@@ -10,6 +19,8 @@ ANALYSES: tuple[AnalysisSpec, ...] = (
     contact_graph.ANALYSIS,
     frequency.ANALYSIS,
     colocation.ANALYSIS,
+    identifier_changes.ANALYSIS,
+    threat_screen.ANALYSIS,
     orders.ANALYSIS,
     occasions.ANALYSIS,
 )

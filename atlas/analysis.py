@@ -21,6 +21,7 @@ import dataclasses
 import json
 import math
 import tomllib
+import types
 import typing
 import warnings
 from collections.abc import Callable
@@ -89,7 +90,7 @@ class AnalysisResult:
 def parse_params(spec: AnalysisSpec, overrides: dict[str, str]) -> Any:
     """Build the spec's Params from ``FIELD=VALUE`` strings, converting by annotation."""
     hints = typing.get_type_hints(spec.params)
-    known = {f.name for f in dataclasses.fields(spec.params)}
+    known = {f.name for f in dataclasses.fields(spec.params) if f.init}
     kwargs: dict[str, Any] = {}
     for name, raw in sorted(overrides.items()):
         if name not in known:
@@ -100,6 +101,9 @@ def parse_params(spec: AnalysisSpec, overrides: dict[str, str]) -> Any:
 
 def _convert(name: str, raw: str, kind: Any) -> Any:
     origin = typing.get_origin(kind)
+    args = [a for a in typing.get_args(kind) if a is not type(None)]
+    if origin in (typing.Union, types.UnionType) and len(args) == 1:
+        return _convert(name, raw, args[0])
     try:
         if kind is bool:
             if raw.lower() in ("1", "true", "yes"):

@@ -22,6 +22,7 @@ on any difference, naming the step and the file.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -132,7 +133,7 @@ def _link(src_root: Path, dst_root: Path, rel: str) -> None:
 
 
 def _rerun(root: Path, entries: list[dict[str, Any]], report: Report) -> None:
-    from atlas.analysis import plain, run_analyses
+    from atlas.analysis import analyses, run_analyses
     from atlas.ingest import ingest_file, parse_options, scope_from_description
 
     steps = [(n, e) for n, e in enumerate(entries, start=1)
@@ -170,10 +171,13 @@ def _rerun(root: Path, entries: list[dict[str, Any]], report: Report) -> None:
                     ingest_file(case, work / args["file"], args["exhibit"], args["format"], options, scope)
                     label += f" {args['exhibit']} {args['file']}"
                 else:
+                    settable = {s.name: {f.name for f in dataclasses.fields(s.params) if f.init}
+                                for s in analyses()}
+                    # Fields computed by an analysis (init=False, e.g. a lexicon's hash) are logged
+                    # for the record but are not parameters: they are recomputed by the re-run.
                     pairs = tuple(f"{name}.{k}={_param_text(v)}" for name, values in e["args"]["params"].items()
-                                  for k, v in values.items())
+                                  for k, v in values.items() if k in settable.get(name, ()) and v is not None)
                     run_analyses(case, tuple(e["args"].get("only", [])), pairs)
-                    _ = plain
             except AtlasError as exc:
                 report.bad("FAILED", f"{label}: the re-run stopped: {exc.message}")
                 continue

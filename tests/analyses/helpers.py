@@ -50,11 +50,14 @@ def events(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return table.to_pandas()
 
 
-def synthetic_case(root: Path, seed: int = 7, device_owners: dict[str, str] | None = None):  # noqa: ANN201
+def synthetic_case(root: Path, seed: int = 7, device_owners: dict[str, str] | None = None,  # noqa: ANN201
+                   extended: bool = False):
     """Generate and ingest the synthetic case under ``root``; return ``(case, ground_truth)``.
 
     ``device_owners`` maps an exhibit reference to a person id: each becomes a
-    ``device:<ref>`` attribution appended to case.toml before loading.
+    ``device:<ref>`` attribution appended to case.toml before loading. ``extended``
+    also ingests the later exhibits (DI/5 onwards: the UFDR, the suspect's handset
+    databases, the Instagram export, ...), as ``synthetic.ingest_plan(extended=True)``.
     """
     from atlas.case import load_case
     from atlas.ingest import ingest_file
@@ -64,7 +67,8 @@ def synthetic_case(root: Path, seed: int = 7, device_owners: dict[str, str] | No
     if device_owners:
         _append_device_attributions(root / "case.toml", device_owners)
     case = load_case(root)
-    for entry in synthetic.ingest_plan():
+    plan = synthetic.ingest_plan(extended=True) if extended else synthetic.ingest_plan()
+    for entry in plan:
         ingest_file(case, root / entry["file"], entry["exhibit"], entry["format"],
                     synthetic.parse_options_for(entry, root))
     return case, truth
