@@ -13,36 +13,14 @@ of an incoming record. Nothing here infers a person from content.
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 
+from analyses._places import dated_cells, dated_locations, extras, handset_person, location_person
 from atlas.attribution import attribute
 from atlas.case import Case
 
-LOCATION_KINDS = ("location_fix", "location_visit", "anpr_read")
-CELL_KINDS = ("cell_event", "call", "sms", "mms")
 SITE_FIELDS = ("azimuth_deg", "beamwidth_deg", "active_from", "active_to")
-
-
-def _extra(values: pd.Series) -> pd.Series:
-    """Return each row's ``extra`` JSON as a dict (empty when absent or unreadable)."""
-    def one(text: object) -> dict:
-        if not isinstance(text, str) or not text:
-            return {}
-        try:
-            value = json.loads(text)
-        except ValueError:
-            return {}
-        return value if isinstance(value, dict) else {}
-    return values.map(one)
-
-
-def exhibit_owner(case: Case) -> dict[str, str]:
-    """Return exhibit reference -> person id for the ``device:<exhibit_ref>`` attributions."""
-    return {v.removeprefix("device:"): pid for v, pid in case.identifier_owner().items()
-            if v.startswith("device:")}
 
 
 def location_records(events: pd.DataFrame, case: Case, assumed_accuracy_m: float) -> pd.DataFrame:
@@ -52,14 +30,8 @@ def location_records(events: pd.DataFrame, case: Case, assumed_accuracy_m: float
     end, end_missing, latitude, longitude, accuracy_m, radius_m,
     accuracy_assumed, basis.
     """
-    kind = events["kind"]
-    located = (kind.isin(LOCATION_KINDS) & events["latitude"].notna() & events["longitude"].notna()
-               & events["timestamp_utc"].notna())
-    rec = events.loc[located]
-    owners = case.identifier_owner()
-    by_exhibit = rec["exhibit_ref"].map(exhibit_owner(case))
-    by_vrm = rec["sender"].map(owners).where(rec["kind"] == "anpr_read")
-    person = by_exhibit.where(rec["kind"] != "anpr_read", by_vrm)
+    rec = dated_locations(events)
+    person = location_person(rec, case)
     basis_person = np.where(rec["kind"] == "anpr_read", "vrm", "device_exhibit")
     start = rec["timestamp_utc"]
     end = rec["end_utc"].where(rec["kind"] == "location_visit")
@@ -82,18 +54,15 @@ def location_records(events: pd.DataFrame, case: Case, assumed_accuracy_m: float
 
 def cell_records(events: pd.DataFrame, case: Case) -> pd.DataFrame:
     """Return records with a serving cell id attributed to a person's handset, sorted by (time, id)."""
-    has_cell = events["kind"].isin(CELL_KINDS) & events["cell_id"].notna() & events["timestamp_utc"].notna()
-    rec = events.loc[has_cell]
+    rec = dated_cells(events)
     if rec.empty:
         return rec.assign(person=pd.Series(dtype=object))
-    owners = case.identifier_owner()
-    target = _extra(rec["extra"]).map(lambda d: d.get("target")).map(owners)
-    by_exhibit = rec["exhibit_ref"].map(exhibit_owner(case))
+    handset = handset_person(rec, case)
     parties = attribute(rec, case)
     single = parties["recipient_persons"].map(lambda ps: ps[0] if len(ps) == 1 else None)
     by_direction = parties["sender_person"].where(rec["direction"] == "outgoing",
                                                   single.where(rec["direction"] == "incoming"))
-    person = target.where(target.notna(), by_exhibit.where(by_exhibit.notna(), by_direction))
+    person = handset.where(handset.notna(), by_direction)
     out = rec.assign(person=person.astype(object))
     out = out[out["person"].notna()]
     return out.sort_values(["timestamp_utc", "event_id"], kind="stable").reset_index(drop=True)
@@ -102,7 +71,7 @@ def cell_records(events: pd.DataFrame, case: Case) -> pd.DataFrame:
 def site_frame(events: pd.DataFrame) -> pd.DataFrame:
     """Return the store's ``cell_site`` rows as a site list (mast positions; never phone positions)."""
     sites = events.loc[events["kind"] == "cell_site"]
-    extra = _extra(sites["extra"])
+    extra = extras(sites["extra"])
     frame = pd.DataFrame({"event_id": sites["event_id"], "exhibit_ref": sites["exhibit_ref"],
                           "cell_id": sites["cell_id"], "latitude": sites["latitude"],
                           "longitude": sites["longitude"]})

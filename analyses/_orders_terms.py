@@ -18,18 +18,18 @@ measures distances.
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 
+from analyses._places import CELL_KINDS as CELL_KINDS
+from analyses._places import LOCATION_KINDS as LOCATION_KINDS
+from analyses._places import dated_cells, dated_locations, handset_person, location_person
+from analyses._places import extras as extras
 from atlas.attribution import attribute
 from atlas.case import Case, Zone
 
 EARTH_RADIUS_M = 6371008.8
 CONTACT_KINDS = ("call", "sms", "mms", "chat_message", "email", "social_interaction", "social_post")
-LOCATION_KINDS = ("location_fix", "location_visit", "anpr_read")
-CELL_KINDS = ("cell_event", "call", "sms", "mms")
 LOCATED_COLUMNS = ("event_id", "timestamp_utc", "kind", "channel", "exhibit_ref", "locator", "latitude",
                    "longitude", "accuracy_m", "radius_m", "accuracy_assumed", "cell_based", "basis")
 
@@ -62,25 +62,6 @@ def zone_status(distance: np.ndarray, radius: np.ndarray, zone_radius: float,
     return np.select([within, outside], ["within", "outside"], "indeterminate")
 
 
-def device_owner(case: Case) -> dict[str, str]:
-    """Return exhibit reference -> person id for the ``device:<exhibit_ref>`` attributions."""
-    return {v.removeprefix("device:"): pid for v, pid in case.identifier_owner().items()
-            if v.startswith("device:")}
-
-
-def extras(values: pd.Series) -> pd.Series:
-    """Return each row's ``extra`` JSON object as a dict (empty when absent or unreadable)."""
-    def one(text: object) -> dict:
-        if not isinstance(text, str) or not text:
-            return {}
-        try:
-            value = json.loads(text)
-        except ValueError:
-            return {}
-        return value if isinstance(value, dict) else {}
-    return values.map(one)
-
-
 def contacts(events: pd.DataFrame, case: Case) -> pd.DataFrame:
     """Return dated contact records with ``sender_person`` and ``recipient_persons``, sorted by (time, id)."""
     rec = events.loc[events["kind"].isin(CONTACT_KINDS) & events["timestamp_utc"].notna()]
@@ -94,15 +75,8 @@ def located(events: pd.DataFrame, case: Case, person: str, assumed_accuracy_m: f
     ``radius_m`` is the stated accuracy, or ``assumed_accuracy_m`` where the source
     states none (``accuracy_assumed``); ``cell_based`` marks fixes whose method is ``cell``.
     """
-    kind = events["kind"]
-    mask = (kind.isin(LOCATION_KINDS) & events["latitude"].notna() & events["longitude"].notna()
-            & events["timestamp_utc"].notna())
-    rec = events.loc[mask]
-    by_exhibit = rec["exhibit_ref"].map(device_owner(case))
-    by_vrm = rec["sender"].map(case.identifier_owner())
-    anpr = rec["kind"] == "anpr_read"
-    owner = by_exhibit.where(~anpr, by_vrm)
-    rec = rec.loc[owner == person]
+    rec = dated_locations(events)
+    rec = rec.loc[location_person(rec, case) == person]
     accuracy = rec["accuracy_m"].astype("float64")
     out = pd.DataFrame({
         "event_id": rec["event_id"], "timestamp_utc": rec["timestamp_utc"], "kind": rec["kind"],
@@ -122,12 +96,8 @@ def served_cells(events: pd.DataFrame, case: Case, person: str) -> pd.DataFrame:
     mast_lat, mast_lon, cell_site_event_id (mast columns null when the cell list
     has no single row for the cell).
     """
-    mask = events["kind"].isin(CELL_KINDS) & events["cell_id"].notna() & events["timestamp_utc"].notna()
-    rec = events.loc[mask]
-    owners = case.identifier_owner()
-    target = extras(rec["extra"]).map(lambda d: d.get("target")).map(owners)
-    owner = target.where(target.notna(), rec["exhibit_ref"].map(device_owner(case)))
-    rec = rec.loc[owner == person]
+    rec = dated_cells(events)
+    rec = rec.loc[handset_person(rec, case) == person]
     sites = events.loc[events["kind"] == "cell_site"]
     key = rec["cell_id"].map(_cell_key)
     site_key = sites["cell_id"].map(_cell_key)

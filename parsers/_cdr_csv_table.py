@@ -12,34 +12,20 @@ skipping would lose every later row without trace.
 from __future__ import annotations
 
 import csv
-import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from itertools import islice
-from typing import Any, NamedTuple
+from typing import Any
 
 from atlas.errors import SourceError
 from atlas.parsing import Source
 from atlas.provenance import line, lines, sheet_row
-
-ZIP_MAGIC = b"PK\x03\x04"
-
-
-class Row(NamedTuple):
-    """One non-blank row: its locator and cells (str for CSV, typed values for XLSX)."""
-
-    locator: str
-    cells: list[Any]
+from parsers._table_io import ZIP_MAGIC, Row, csv_records, is_blank, open_workbook, sheet_values
 
 
 def is_xlsx(source: Source) -> bool:
     """Return True when the file is a ZIP container (an XLSX workbook)."""
     return source.head(4) == ZIP_MAGIC
-
-
-def is_blank(cells: list[Any]) -> bool:
-    """Return True when every cell is empty or whitespace."""
-    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
 def cell_text(value: Any) -> str:
@@ -81,51 +67,24 @@ def table_rows(source: Source, *, xlsx: bool, delimiter: str = ",", encoding: st
     if xlsx:
         yield from _xlsx_rows(source, sheet)
         return
-    csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
+    def bad_text(first: int, exc: UnicodeDecodeError) -> SourceError:
+        return SourceError(source.display_path, line(first),
+                           f"not valid {encoding} text ({exc.reason}) at or after this "
+                           "line; give table.encoding in a mapping file")
+
     with source.open_text(encoding=encoding, newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter, strict=True)
-        while True:
-            first = reader.line_num + 1
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                raise SourceError(source.display_path, line(first),
-                                  f"malformed CSV (broken quoting?): {exc}") from exc
-            except UnicodeDecodeError as exc:
-                raise SourceError(source.display_path, line(first),
-                                  f"not valid {encoding} text ({exc.reason}) at or after this "
-                                  "line; give table.encoding in a mapping file") from exc
-            if is_blank(cells):
-                continue
-            yield Row(lines(first, reader.line_num), cells)
+        for first, last, cells in csv_records(source, reader, bad_text):
+            if not is_blank(cells):
+                yield Row(lines(first, last), cells)
 
 
 def _xlsx_rows(source: Source, sheet: str | None) -> Iterator[Row]:
-    from openpyxl import load_workbook  # heavy import, only for spreadsheets
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    with source.open_binary() as fh:
-        try:
-            workbook = load_workbook(fh, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
+    with open_workbook(source) as workbook:
+        name = sheet or workbook.sheetnames[0]
+        if name not in workbook.sheetnames:
             raise SourceError(source.display_path, None,
-                              f"not a readable XLSX workbook: {exc}") from exc
-        try:
-            name = sheet or workbook.sheetnames[0]
-            if name not in workbook.sheetnames:
-                raise SourceError(source.display_path, None,
-                                  f"no sheet {name!r}; sheets: {', '.join(workbook.sheetnames)}")
-            ws = workbook[name]
-            ws.reset_dimensions()  # exporters often write a wrong <dimension>
-            try:
-                for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
-                    cells = list(values)
-                    if not is_blank(cells):
-                        yield Row(sheet_row(name, number), cells)
-            except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-                raise SourceError(source.display_path, None,
-                                  f"sheet {name!r} cannot be read: {exc}") from exc
-        finally:
-            workbook.close()
+                              f"no sheet {name!r}; sheets: {', '.join(workbook.sheetnames)}")
+        for number, cells in sheet_values(source, workbook, name):
+            if not is_blank(cells):
+                yield Row(sheet_row(name, number), cells)

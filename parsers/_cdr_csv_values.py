@@ -15,6 +15,7 @@ from atlas.identifiers import Ident, tel
 from atlas.timeparse import TimeReading, from_local, parse_local
 from parsers._cdr_csv_profile import Profile
 from parsers._cdr_csv_table import cell_text
+from parsers._table_io import date_order_of as date_order_of
 
 _SECONDS = re.compile(r"\d+(\.\d+)?")
 _HMS = re.compile(r"(\d+):([0-5]\d):([0-5]\d)")
@@ -101,13 +102,3 @@ def read_cell(value: Any, p: Profile) -> tuple[str | None, str | None]:
     if p.cell_form == "eci":
         return eci_cgi(p.mcc, p.mnc, text), text
     return normalise_cgi(text), text
-
-
-def date_order_of(fmt: str) -> str | None:
-    """Return ``dmy``/``mdy``/``ymd`` + ``:assumed`` for a numeric strptime date format."""
-    spots = {k: fmt.find(d) for k, d in (("d", "%d"), ("m", "%m"), ("y", "%Y"))}
-    if spots["y"] < 0:
-        spots["y"] = fmt.find("%y")
-    if min(spots.values()) < 0:
-        return None
-    return "".join(sorted(spots, key=spots.__getitem__)) + ":assumed"

@@ -13,6 +13,7 @@ from typing import Any
 from atlas.cells import normalise_cgi
 from atlas.events import EventDraft, Rejection
 from atlas.timeparse import from_unix
+from parsers._cell_sites_values import site_event
 
 MLS_HEADER = ("radio", "mcc", "net", "area", "cell", "unit", "lon", "lat", "range", "samples",
               "changeable", "created", "updated", "averagesignal")
@@ -79,21 +80,7 @@ def mls_item(locator: str, cells: list[str]) -> EventDraft | Rejection:
                 extra[key] = reading.utc.isoformat()
         elif rec[key]:
             extra[f"{key}_raw"] = rec[key]
-    return EventDraft(
-        locator=locator,
-        kind="cell_site",
-        timestamp_utc=None,
-        timestamp_source=None,
-        tz_basis="none",
-        tz_flag="no_time",
-        direction="none",
-        latitude=lat,
-        longitude=lon,
-        location_method="cell",
-        cell_id=cell_id,
-        flags=tuple(flags),
-        extra=extra,
-    )
+    return site_event(locator, lat, lon, cell_id, flags, extra)
 
 
 def _num(text: str) -> int | float | str:

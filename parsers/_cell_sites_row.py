@@ -8,7 +8,7 @@ from atlas.cells import cgi_from_parts, normalise_cgi
 from atlas.events import EventDraft, Rejection
 from atlas.osgrid import HELMERT_ACCURACY_M, grid_to_wgs84, parse_grid_ref
 from parsers._cdr_csv_table import cell_text, is_blank
-from parsers._cell_sites_values import OMNI, BadValue, day, number
+from parsers._cell_sites_values import OMNI, BadValue, day, number, site_event
 
 POSITION_SOURCE = "operator cell list"
 TRANSFORM = (f"OSGB36 National Grid to WGS84 by Helmert transformation "
@@ -89,21 +89,7 @@ def _draft(locator: str, cells: list[Any], header: list[Any],
             extra.setdefault(key, cells[i] if isinstance(cells[i], (int, float, str))
                              else cell_text(cells[i]))
 
-    return EventDraft(
-        locator=locator,
-        kind="cell_site",
-        timestamp_utc=None,
-        timestamp_source=None,
-        tz_basis="none",
-        tz_flag="no_time",
-        direction="none",
-        latitude=lat,
-        longitude=lon,
-        location_method="cell",
-        cell_id=cell_id,
-        flags=tuple(flags),
-        extra=extra,
-    )
+    return site_event(locator, lat, lon, cell_id, flags, extra)
 
 
 def _position(raw: Any, label: Any, text: Any, flags: list[str],

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from atlas.errors import UsageError
+from atlas.events import EventDraft
 from parsers._cdr_csv_table import cell_text
 
 # Field -> accepted header spellings (normalised by ``header_key``).
@@ -136,3 +137,23 @@ def day(value: Any, label: str) -> str | None:
         except ValueError:
             continue
     raise BadValue(f"{label} {text!r} is not a date (dd/mm/yyyy or yyyy-mm-dd)")
+
+
+def site_event(locator: str, latitude: float, longitude: float, cell_id: str,
+               flags: list[str], extra: dict[str, Any]) -> EventDraft:
+    """Return the ``cell_site`` event for one mast: a position without a time."""
+    return EventDraft(
+        locator=locator,
+        kind="cell_site",
+        timestamp_utc=None,
+        timestamp_source=None,
+        tz_basis="none",
+        tz_flag="no_time",
+        direction="none",
+        latitude=latitude,
+        longitude=longitude,
+        location_method="cell",
+        cell_id=cell_id,
+        flags=tuple(flags),
+        extra=extra,
+    )

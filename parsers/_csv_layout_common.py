@@ -18,6 +18,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from atlas.errors import SourceError
+from atlas.events import EventDraft, Rejection
 from atlas.identifiers import Ident, tel
 from atlas.parsing import ParseOptions, Source
 from atlas.timeparse import TimeReading, from_local, parse_iso
@@ -93,6 +94,40 @@ def find_header(source: Source, is_header: Callable[[list[str]], bool]
 def first_text(row: Row) -> str:
     """Return the first non-empty cell of a row, stripped."""
     return next((c.strip() for c in row.cells if c and c.strip()), "")
+
+
+def time_roles(pos: dict[str, int]) -> tuple[str, ...]:
+    """Return the fields that hold a record's time, in reading order.
+
+    A date column and a time column; a date column and a date-time column (a
+    "Read Date" or "Start Date" beside a "Read Time" or "Start Time" that the
+    header spellings file as date-time); else the one time-like column.
+    """
+    if {"date", "time"} <= pos.keys():
+        return ("date", "time")
+    if {"date", "datetime"} <= pos.keys():
+        return ("date", "datetime")
+    return (next(r for r in ("datetime", "date", "time") if r in pos),)
+
+
+def row_item(locator: str, cells: list[str], header: list[str],
+             draft: Callable[[], EventDraft]) -> EventDraft | Rejection:
+    """Return ``draft()`` for one data row, or the Rejection saying why the row is no record.
+
+    A footer row (totals, end-of-report marker), a row whose cell count differs
+    from the header's, and a ``BadCell`` raised by ``draft`` are rejections.
+    """
+    first = next((c.strip() for c in cells if c.strip()), "")
+    if FOOTER.match(first):
+        return Rejection(locator, "footer row below the records (not a record): check its "
+                         "totals against the accepted count", raw=cells)
+    if len(cells) != len(header):
+        return Rejection(locator, f"row has {len(cells)} cells but the header has "
+                         f"{len(header)}", raw=cells)
+    try:
+        return draft()
+    except BadCell as exc:
+        return Rejection(locator, str(exc), raw=cells)
 
 
 def read_time(text: str, label: str, options: ParseOptions) -> tuple[TimeReading, str | None]:

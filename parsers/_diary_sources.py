@@ -13,7 +13,6 @@ import io
 import itertools
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 from atlas.errors import SourceError
 from atlas.parsing import Source
 from atlas.provenance import line, lines, pointer, sheet_row
+from parsers._table_io import csv_records, is_blank, open_workbook
 
 HEADER_SEARCH_ROWS = 10  # a table's header row must be among its first ten non-blank rows
 DATE_HEADERS = ("date", "day", "when", "date/time", "date and time", "date & time",
@@ -107,22 +107,12 @@ def text_lines(source: Source, encoding: str) -> Iterator[tuple[int, str]]:
 
 def csv_table(source: Source, encoding: str) -> Iterator[str | TableRow]:
     """Yield preamble text (rows above the header), then each data row of a CSV diary."""
-    csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
     with source.open_text(encoding=encoding, newline="") as fh:
         delimiter = csv_delimiter(fh.read(1 << 16))
         fh.seek(0)
         reader = csv.reader(fh, delimiter=delimiter, strict=True)
         columns, seen = None, 0
-        while True:
-            first = reader.line_num + 1
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                # csv cannot resynchronise after a broken quote; stop and say where.
-                raise SourceError(source.display_path, line(first),
-                                  f"malformed CSV (broken quoting?): {exc}") from exc
+        for first, last, cells in csv_records(source, reader):
             if is_blank(cells):
                 continue
             if columns is None:
@@ -134,7 +124,7 @@ def csv_table(source: Source, encoding: str) -> Iterator[str | TableRow]:
                                           "and a What happened/Description column")
                     yield " ".join(str(c) for c in cells)
                 continue
-            yield TableRow(lines(first, reader.line_num), cells, columns)
+            yield TableRow(lines(first, last), cells, columns)
 
 
 def csv_delimiter(text: str) -> str:
@@ -153,11 +143,6 @@ def csv_head_has_header(text: str) -> bool:
     return any(find_columns(r) for r in rows[:HEADER_SEARCH_ROWS])
 
 
-def is_blank(cells: list[Any]) -> bool:
-    """Return True when every cell is empty or whitespace."""
-    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
-
-
 @dataclass(frozen=True)
 class LooseRow:
     """A non-blank row of a sheet that has no diary header row."""
@@ -169,7 +154,7 @@ class LooseRow:
 
 def xlsx_tables(source: Source) -> Iterator[str | TableRow | LooseRow]:
     """Yield, sheet by sheet: preamble text, then data rows (``LooseRow`` without a header)."""
-    with _workbook(source) as workbook:
+    with open_workbook(source) as workbook:
         for name in workbook.sheetnames:
             columns, held = None, []
             for number, cells in _sheet_rows(source, workbook, name):
@@ -194,7 +179,7 @@ def xlsx_tables(source: Source) -> Iterator[str | TableRow | LooseRow]:
 
 def xlsx_has_header(source: Source) -> bool:
     """Return True when some sheet has a diary header among its first non-blank rows."""
-    with _workbook(source) as workbook:
+    with open_workbook(source) as workbook:
         for name in workbook.sheetnames:
             for seen, (_, cells) in enumerate(_sheet_rows(source, workbook, name), start=1):
                 if find_columns(cells) is not None:
@@ -202,23 +187,6 @@ def xlsx_has_header(source: Source) -> bool:
                 if seen >= HEADER_SEARCH_ROWS:
                     break
     return False
-
-
-@contextmanager
-def _workbook(source: Source) -> Iterator[Any]:
-    from openpyxl import load_workbook  # heavy import, only for spreadsheets
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    with source.open_binary() as fh:
-        try:
-            workbook = load_workbook(fh, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
-            raise SourceError(source.display_path, None,
-                              f"not a readable XLSX workbook: {exc}") from exc
-        try:
-            yield workbook
-        finally:
-            workbook.close()
 
 
 def _sheet_rows(source: Source, workbook: Any, name: str) -> Iterator[tuple[int, list[Any]]]:

@@ -3,7 +3,9 @@
 Used by ``parsers.google_takeout_json`` and its layout helpers
 (``_google_records``, ``_google_semantic``, ``_google_device``). Every reader
 returns a value or raises ``ValueError`` with a reason a person can act on;
-the caller turns that into a ``Rejection``.
+the caller turns that into a ``Rejection``. ``known_kinds``/``no_known_kind``
+and ``interval_event`` build what the timeline layouts share: the kinds a
+record holds, and a Timeline entry with a start and an optional end.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from atlas.events import EventDraft, Rejection
+from atlas.provenance import pointer
 from atlas.timeparse import from_unix, parse_iso
 
 CHANNEL = "google_location"
@@ -170,3 +174,32 @@ def interval(start: Stamp, end: Stamp | None) -> tuple[float | None, tuple[str, 
     if seconds < 0:
         return None, ("end_before_start",)
     return seconds, ()
+
+
+def known_kinds(record: Any, kinds: tuple[str, ...]) -> list[str]:
+    """Return which of ``kinds`` are keys of ``record`` (none when it is not a JSON object)."""
+    return [k for k in kinds if isinstance(record, dict) and k in record]
+
+
+def no_known_kind(record: Any, path: str, reason: str) -> Rejection:
+    """Return the rejection of a record holding none of the known kinds, naming what it holds."""
+    keys = sorted(record) if isinstance(record, dict) else type(record).__name__
+    return Rejection(pointer(path), f"{reason} (found {keys})", record)
+
+
+def interval_event(where: str, kind: str, start: Stamp, end: Stamp | None,
+                   duration_s: float | None, **fields: Any) -> EventDraft:
+    """Return a Timeline entry from ``start`` (to ``end`` when known); ``fields`` add the rest."""
+    return EventDraft(
+        locator=where,
+        kind=kind,
+        timestamp_utc=start.utc,
+        timestamp_source=start.text,
+        tz_basis=start.basis,
+        tz_flag=start.flag,
+        end_utc=end.utc if end else None,
+        duration_s=duration_s,
+        direction="none",
+        channel=CHANNEL,
+        **fields,
+    )

@@ -12,8 +12,11 @@ from parsers._google_common import (
     CHANNEL,
     Stamp,
     interval,
+    interval_event,
+    known_kinds,
     latlng_of,
     method,
+    no_known_kind,
     number_or_none,
     stamp,
 )
@@ -52,13 +55,10 @@ def profile(stream: JsonStream) -> Iterator[Item]:
 
 def segment(seg: Any, path: str) -> Iterator[Item]:
     """Yield the items of one semantic segment (a visit, an activity, a memory or path points)."""
-    found = [k for k in SEGMENT_KINDS if isinstance(seg, dict) and k in seg]
+    found = known_kinds(seg, SEGMENT_KINDS)
     if not found:
-        keys = sorted(seg) if isinstance(seg, dict) else type(seg).__name__
-        yield Rejection(
-            pointer(path),
-            f"segment has no visit, activity, timelineMemory or timelinePath (found {keys})",
-            seg,
+        yield no_known_kind(
+            seg, path, "segment has no visit, activity, timelineMemory or timelinePath"
         )
         return
     try:
@@ -113,17 +113,12 @@ def _segment_event(seg: dict[str, Any], key: str, where: str, start: Stamp) -> I
     if end is not None:
         extra["end_time"] = end.text
     kind = {"visit": "location_visit", "activity": "location_fix"}.get(key, "app_event")
-    return EventDraft(
-        locator=where,
-        kind=kind,
-        timestamp_utc=start.utc,
-        timestamp_source=start.text,
-        tz_basis=start.basis,
-        tz_flag=start.flag,
-        end_utc=end.utc if end else None,
-        duration_s=duration_s,
-        direction="none",
-        channel=CHANNEL,
+    return interval_event(
+        where,
+        kind,
+        start,
+        end,
+        duration_s,
         status="timeline_memory" if key == "timelineMemory" else None,
         latitude=lat,
         longitude=lng,

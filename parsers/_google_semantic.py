@@ -7,7 +7,15 @@ from typing import Any
 
 from atlas.events import EventDraft, Rejection
 from atlas.provenance import pointer
-from parsers._google_common import CHANNEL, Stamp, e7_pair, first_time, interval
+from parsers._google_common import (
+    Stamp,
+    e7_pair,
+    first_time,
+    interval,
+    interval_event,
+    known_kinds,
+    no_known_kind,
+)
 from parsers._json_stream import JsonStream
 
 START_KEYS = (("startTimestamp", None), ("startTimestampMs", "ms"))
@@ -25,13 +33,10 @@ def timeline_objects(stream: JsonStream) -> Iterator[EventDraft | Rejection]:
     for index in stream.iter_array():
         obj = stream.value()
         base = f"/timelineObjects/{index}"
-        found = [k for k in OBJECT_KINDS if isinstance(obj, dict) and k in obj]
+        found = known_kinds(obj, OBJECT_KINDS)
         if not found:
-            keys = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
-            yield Rejection(
-                pointer(base),
-                f"timeline object has neither placeVisit nor activitySegment (found {keys})",
-                obj,
+            yield no_known_kind(
+                obj, base, "timeline object has neither placeVisit nor activitySegment"
             )
             continue
         for key in found:
@@ -88,17 +93,12 @@ def place_visit(visit: Any, where: str) -> EventDraft | Rejection:
     if end is not None:
         extra["end_timestamp"] = end.text
     name = loc.get("name")
-    return EventDraft(
-        locator=where,
-        kind="location_visit",
-        timestamp_utc=start.utc,
-        timestamp_source=start.text,
-        tz_basis=start.basis,
-        tz_flag=start.flag,
-        end_utc=end.utc if end else None,
-        duration_s=duration_s,
-        direction="none",
-        channel=CHANNEL,
+    return interval_event(
+        where,
+        "location_visit",
+        start,
+        end,
+        duration_s,
         text=name if isinstance(name, str) and name else None,
         status=_status(visit),
         latitude=lat,
@@ -131,17 +131,12 @@ def activity_segment(segment: Any, where: str) -> EventDraft | Rejection:
     if end_lat is not None:
         extra["end_latitude"] = end_lat
         extra["end_longitude"] = end_lng
-    return EventDraft(
-        locator=where,
-        kind="location_fix",
-        timestamp_utc=start.utc,
-        timestamp_source=start.text,
-        tz_basis=start.basis,
-        tz_flag=start.flag,
-        end_utc=end.utc if end else None,
-        duration_s=duration_s,
-        direction="none",
-        channel=CHANNEL,
+    return interval_event(
+        where,
+        "location_fix",
+        start,
+        end,
+        duration_s,
         status=_status(segment),
         latitude=lat,
         longitude=lng,

@@ -19,6 +19,7 @@ from lxml import etree
 from atlas.events import EventDraft, Rejection
 from atlas.parsing import ParseOptions
 from atlas.timeparse import parse_iso
+from parsers._xml_safe import local, text_of
 
 GEOMETRIES = ("Point", "LineString", "LinearRing", "Polygon", "MultiGeometry", "Track",
               "MultiTrack", "Model")
@@ -47,23 +48,6 @@ class _When:
     span: bool = False
     flags: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def local(tag: object) -> str:
-    """Return the namespace-free name of an element tag ('' for comments/entities)."""
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
-
-
-def text_of(elem: etree._Element | None) -> str:
-    """Return the text of a simple element; entity references stay as written."""
-    if elem is None:
-        return ""
-    parts = [elem.text or ""]
-    for child in elem:
-        if child.tag is etree.Entity:
-            parts.append(child.text or "")
-        parts.append(child.tail or "")
-    return "".join(parts).strip()
 
 
 def _child(elem: etree._Element, name: str) -> etree._Element | None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from atlas.identifiers import display_name, email, handle, tel, vrm
 from atlas.timeparse import TimeReading, from_local, from_unix, parse_iso
+from parsers._table_io import date_order_of as date_order_of
 from parsers._table_mapping_config import ENUM_FIELDS, TIME_KEYWORDS, Mapping
 
 _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -48,16 +49,6 @@ def json_value(value: Any) -> Any:
     if isinstance(value, (bool, int, float, str)):
         return value
     return text_of(value)
-
-
-def date_order_of(fmt: str) -> str | None:
-    """Return ``dmy``/``mdy``/``ymd`` + ``:assumed`` for a numeric strptime date format."""
-    spots = {k: fmt.find(d) for k, d in (("d", "%d"), ("m", "%m"), ("y", "%Y"))}
-    if spots["y"] < 0:
-        spots["y"] = fmt.find("%y")
-    if min(spots.values()) < 0:
-        return None
-    return "".join(sorted(spots, key=spots.__getitem__)) + ":assumed"
 
 
 def read_time(cells: list[Any], columns: tuple[str, ...],

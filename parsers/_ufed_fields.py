@@ -75,11 +75,6 @@ MULTI_FIELD, MODEL_FIELD, MULTI_MODEL_FIELD = (
 )
 
 
-def local(tag: object) -> str:
-    """Return an element's tag without its namespace ('' for comments and entities)."""
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
-
-
 def _named(el: etree._Element, clark: str, name: str) -> list[etree._Element]:
     return [c for c in el.iterchildren(clark) if c.get("name") == name]
 

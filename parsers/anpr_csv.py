@@ -72,7 +72,6 @@ from atlas.osgrid import HELMERT_ACCURACY_M, grid_to_wgs84, parse_grid_ref
 from atlas.parsing import NotThisFormat, ParseOptions, ParserSpec, Source
 from parsers._cdr_csv_table import table_rows
 from parsers._csv_layout_common import (
-    FOOTER,
     BadCell,
     find_header,
     head_tables,
@@ -80,6 +79,8 @@ from parsers._csv_layout_common import (
     number,
     read_time,
     resolve,
+    row_item,
+    time_roles,
 )
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -156,28 +157,12 @@ def parse(source: Source, options: ParseOptions) -> Iterator[EventDraft | Reject
 def _plan(header: list[str]) -> _Plan:
     header = [h.strip() for h in header]
     pos = resolve(header, SYNONYMS)
-    if {"date", "time"} <= pos.keys():
-        roles: tuple[str, ...] = ("date", "time")
-    elif {"date", "datetime"} <= pos.keys():
-        roles = ("date", "datetime")  # "Read Date" + "Read Time"
-    else:
-        roles = (next(r for r in ("datetime", "date", "time") if r in pos),)
-    return _Plan(header, pos, roles)
+    return _Plan(header, pos, time_roles(pos))
 
 
 def _item(locator: str, cells: list[str], plan: _Plan,
           options: ParseOptions) -> EventDraft | Rejection:
-    first = next((c.strip() for c in cells if c.strip()), "")
-    if FOOTER.match(first):
-        return Rejection(locator, "footer row below the records (not a record): check its "
-                         "totals against the accepted count", raw=cells)
-    if len(cells) != len(plan.header):
-        return Rejection(locator, f"row has {len(cells)} cells but the header has "
-                         f"{len(plan.header)}", raw=cells)
-    try:
-        return _draft(locator, cells, plan, options)
-    except BadCell as exc:
-        return Rejection(locator, str(exc), raw=cells)
+    return row_item(locator, cells, plan.header, lambda: _draft(locator, cells, plan, options))
 
 
 def _draft(locator: str, cells: list[str], plan: _Plan, options: ParseOptions) -> EventDraft:

@@ -66,11 +66,19 @@ from typing import Any
 
 from lxml import etree
 
-from atlas.errors import SourceError
 from atlas.events import EventDraft, Rejection
 from atlas.parsing import NotThisFormat, ParseOptions, ParserSpec, Source
-from atlas.provenance import line, xpath
+from atlas.provenance import xpath
 from atlas.timeparse import parse_iso
+from parsers._xml_safe import (
+    element_path,
+    local,
+    release,
+    root_prolog,
+    sniff_root,
+    text_of,
+    walk,
+)
 
 GPX_NAMESPACE_PREFIX = "http://www.topografix.com/GPX/"
 POINTS = ("wpt", "rtept", "trkpt")
@@ -83,12 +91,7 @@ INT_CHILDREN = ("sat", "dgpsid")
 _XSD_DATETIME = re.compile(
     r"-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?")
 _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
-_PROLOG = re.compile(
-    rb"\s*(<\?xml[^>]*\?>)?\s*(?:(?:<!--.*?-->|<\?.*?\?>|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>)\s*)*"
-    rb"<(?:([A-Za-z_][\w.-]*):)?gpx(?=[\s/>])([^>]*)>",
-    re.DOTALL,
-)
-_XMLNS = re.compile(rb"""xmlns(?::([\w.-]+))?\s*=\s*["']([^"']*)["']""")
+_PROLOG = root_prolog("gpx")
 
 
 def sniff(head: bytes, filename: str) -> bool:
@@ -101,15 +104,8 @@ def sniff(head: bytes, filename: str) -> bool:
         except UnicodeDecodeError:
             head = head[2:].decode("utf-16-le" if head[0] == 0xFF else "utf-16-be",
                                    errors="ignore").encode("utf-8")
-    head = head.removeprefix(b"\xef\xbb\xbf")
-    match = _PROLOG.match(head)
-    if match is None:
-        return False
-    prefix = match.group(2) or b""
-    for ns_prefix, uri in _XMLNS.findall(match.group(3)):
-        if ns_prefix == prefix:
-            return uri.startswith(GPX_NAMESPACE_PREFIX.encode())
-    return not prefix  # an undeclared prefix is not well formed; no namespace is GPX as written
+    # An undeclared prefix is not well formed; no namespace is GPX as written.
+    return sniff_root(head, _PROLOG, lambda uri: uri.startswith(GPX_NAMESPACE_PREFIX.encode()))
 
 
 def parse(source: Source, options: ParseOptions) -> Iterator[EventDraft | Rejection]:
@@ -119,56 +115,34 @@ def parse(source: Source, options: ParseOptions) -> Iterator[EventDraft | Reject
     containers: list[dict[str, Any]] = []  # open trk/rte: depth, label, name
     point_depth: int | None = None
     ext_depth: int | None = None
-    seen_root = False
     with source.open_binary() as fh:
-        events = etree.iterparse(fh, events=("start", "end"), resolve_entities=False,
-                                 no_network=True, load_dtd=False, huge_tree=False)
-        try:
-            for event, elem in events:
-                name = _local(elem.tag)
-                if event == "start":
-                    if not stack:
-                        _check_root(elem)
-                        seen_root = True
-                        stack.append([name, 0, {}])
-                        continue
-                    counts = stack[-1][2]
-                    counts[name] = counts.get(name, 0) + 1
-                    stack.append([name, counts[name], {}])
-                    depth = len(stack)
-                    if point_depth is None and ext_depth is None:
-                        if name == "extensions":
-                            ext_depth = depth
-                        elif name in POINTS:
-                            point_depth = depth
-                        elif name in CONTAINERS:
-                            containers.append({"depth": depth, "label": f"{name}[{counts[name]}]",
-                                               "name": None})
-                    continue
-                depth = len(stack)
-                if depth == point_depth:
-                    yield _point(elem, stack, containers, options)
-                    point_depth = None
-                elif point_depth is not None:
-                    stack.pop()
-                    continue  # children of a point are read when the point ends
-                elif depth == ext_depth:
-                    ext_depth = None
-                elif (ext_depth is None and name == "name" and containers
-                      and containers[-1]["depth"] == depth - 1):
-                    containers[-1]["name"] = _text(elem)
-                elif containers and containers[-1]["depth"] == depth:
-                    containers.pop()
+        for event, elem, name in walk(fh, source, _check_root, stack):
+            depth = len(stack)
+            if event == "start":
+                if point_depth is None and ext_depth is None:
+                    if name == "extensions":
+                        ext_depth = depth
+                    elif name in POINTS:
+                        point_depth = depth
+                    elif name in CONTAINERS:
+                        containers.append({"depth": depth, "label": f"{name}[{stack[-1][1]}]",
+                                           "name": None})
+                continue
+            if depth == point_depth:
+                yield _point(elem, stack, containers, options)
+                point_depth = None
+            elif point_depth is not None:
                 stack.pop()
-                _release(elem)
-        except etree.XMLSyntaxError as exc:
-            if not seen_root:
-                raise NotThisFormat(f"not XML: {exc.msg}") from exc
-            where = line(exc.lineno) if exc.lineno and exc.lineno > 0 else None
-            raise SourceError(source.display_path, where,
-                              f"XML is not well formed (truncated or corrupt): {exc.msg}") from exc
-    if not seen_root:
-        raise NotThisFormat("no root element")
+                continue  # children of a point are read when the point ends
+            elif depth == ext_depth:
+                ext_depth = None
+            elif (ext_depth is None and name == "name" and containers
+                  and containers[-1]["depth"] == depth - 1):
+                containers[-1]["name"] = text_of(elem)
+            elif containers and containers[-1]["depth"] == depth:
+                containers.pop()
+            stack.pop()
+            release(elem)
 
 
 def _check_root(elem: etree._Element) -> None:
@@ -182,7 +156,7 @@ def _check_root(elem: etree._Element) -> None:
 def _point(elem: etree._Element, stack: list[list[Any]], containers: list[dict[str, Any]],
            options: ParseOptions) -> EventDraft | Rejection:
     kind = stack[-1][0]
-    where = xpath(_path(stack))
+    where = xpath(element_path("gpx", stack))
     coords = []
     for attr, limit in (("lat", 90.0), ("lon", 180.0)):
         raw = elem.get(attr)
@@ -202,18 +176,18 @@ def _point(elem: etree._Element, stack: list[list[Any]], containers: list[dict[s
     for child in elem:
         if not isinstance(child.tag, str):
             continue
-        name = _local(child.tag)
+        name = local(child.tag)
         if name == "time":
             if time_text is None:
-                time_text = _text(child)
+                time_text = text_of(child)
             else:
-                extra.setdefault("time_repeated", []).append(_text(child))
+                extra.setdefault("time_repeated", []).append(text_of(child))
         elif name == "extensions":
             extra["extensions"] = _flatten(child)
         elif name == "link":
             extra.setdefault("link", []).append(child.get("href"))
         else:
-            text = _text(child)
+            text = text_of(child)
             if name in FLOAT_CHILDREN or name in INT_CHILDREN:
                 number = _number(text, integer=name in INT_CHILDREN)
                 if number is None and text:
@@ -260,36 +234,18 @@ def _point(elem: etree._Element, stack: list[list[Any]], containers: list[dict[s
     )
 
 
-def _path(stack: list[list[Any]]) -> str:
-    return "/gpx" + "".join(f"/{name}[{index}]" for name, index, _ in stack[1:])
-
-
-def _local(tag: object) -> str:
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
-
-
-def _text(elem: etree._Element) -> str:
-    """Return the text of a simple element; entity references stay as written."""
-    parts = [elem.text or ""]
-    for child in elem:
-        if child.tag is etree.Entity:
-            parts.append(child.text or "")
-        parts.append(child.tail or "")
-    return "".join(parts).strip()
-
-
 def _flatten(elem: etree._Element, prefix: str = "") -> dict[str, str]:
     out: dict[str, str] = {}
     for child in elem:
         if not isinstance(child.tag, str):
             continue
-        key = f"{prefix}{_local(child.tag)}"
+        key = f"{prefix}{local(child.tag)}"
         if len(child):
             out.update(_flatten(child, key + "/"))
         else:
             while key in out:
                 key += "+"
-            out[key] = _text(child)
+            out[key] = text_of(child)
     return out
 
 
@@ -303,15 +259,6 @@ def _number(text: str, integer: bool) -> float | int | None:
 
 def _raw(elem: etree._Element) -> str:
     return etree.tostring(elem, encoding="unicode", with_tail=False)
-
-
-def _release(elem: etree._Element) -> None:
-    """Free a finished element and its earlier siblings, so memory stays flat."""
-    elem.clear(keep_tail=False)
-    parent = elem.getparent()
-    if parent is not None:
-        while elem.getprevious() is not None:
-            del parent[0]
 
 
 PARSER = ParserSpec(

@@ -79,8 +79,17 @@ from lxml import etree
 from atlas.errors import SourceError
 from atlas.events import EventDraft, Rejection
 from atlas.parsing import NotThisFormat, ParseOptions, ParserSpec, Source
-from atlas.provenance import line, member, xpath
-from parsers._kml_feature import feature_items, local, text_of
+from atlas.provenance import member, xpath
+from parsers._kml_feature import feature_items
+from parsers._xml_safe import (
+    element_path,
+    local,
+    release,
+    root_prolog,
+    sniff_root,
+    text_of,
+    walk,
+)
 
 NAMESPACES = ("http://www.opengis.net/kml/2.2", "http://earth.google.com/kml/2.0",
               "http://earth.google.com/kml/2.1", "http://earth.google.com/kml/2.2")
@@ -90,12 +99,7 @@ ZIP_MAGIC = b"PK\x03\x04"
 MAX_MEMBER_BYTES = 2 << 30
 MAX_RATIO = 200
 
-_PROLOG = re.compile(
-    rb"\s*(<\?xml[^>]*\?>)?\s*(?:(?:<!--.*?-->|<\?.*?\?>|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>)\s*)*"
-    rb"<(?:([A-Za-z_][\w.-]*):)?kml(?=[\s/>])([^>]*)>",
-    re.DOTALL,
-)
-_XMLNS = re.compile(rb"""xmlns(?::([\w.-]+))?\s*=\s*["']([^"']*)["']""")
+_PROLOG = root_prolog("kml")
 
 
 def sniff(head: bytes, filename: str) -> bool:
@@ -106,15 +110,8 @@ def sniff(head: bytes, filename: str) -> bool:
         size = int.from_bytes(head[26:28], "little")
         name = head[30:30 + size].decode("utf-8", errors="replace").lower()
         return name.endswith(".kml")
-    head = head.removeprefix(b"\xef\xbb\xbf")
-    match = _PROLOG.match(head)
-    if match is None:
-        return False
-    prefix = match.group(2) or b""
-    for ns_prefix, uri in _XMLNS.findall(match.group(3)):
-        if ns_prefix == prefix:
-            return uri.decode("utf-8", errors="replace") in NAMESPACES
-    return not prefix
+    return sniff_root(head, _PROLOG,
+                      lambda uri: uri.decode("utf-8", errors="replace") in NAMESPACES)
 
 
 def parse(source: Source, options: ParseOptions) -> Iterator[EventDraft | Rejection]:
@@ -163,21 +160,9 @@ def _stream(fh: IO[bytes], source: Source, options: ParseOptions,
     containers: list[dict[str, Any]] = []
     tracks: dict[str, tuple[list[str], list[str]]] = {}
     feature_depth: int | None = None
-    seen_root = False
-    events = etree.iterparse(fh, events=("start", "end"), resolve_entities=False,
-                             no_network=True, load_dtd=False, huge_tree=False)
     try:
-        for event, elem in events:
-            name = local(elem.tag)
+        for event, elem, name in walk(fh, source, _check_root, stack):
             if event == "start":
-                if not stack:
-                    _check_root(elem)
-                    seen_root = True
-                    stack.append([name, 0, {}])
-                    continue
-                counts = stack[-1][2]
-                counts[name] = counts.get(name, 0) + 1
-                stack.append([name, counts[name], {}])
                 if feature_depth is None:
                     if name in FEATURES:
                         feature_depth = len(stack)
@@ -202,17 +187,9 @@ def _stream(fh: IO[bytes], source: Source, options: ParseOptions,
             elif containers and containers[-1]["depth"] == depth:
                 containers.pop()
             stack.pop()
-            _release(elem)
-    except etree.XMLSyntaxError as exc:
-        if not seen_root:
-            raise NotThisFormat(f"not XML: {exc.msg}") from exc
-        where = line(exc.lineno) if exc.lineno and exc.lineno > 0 else None
-        raise SourceError(source.display_path, where,
-                          f"XML is not well formed (truncated or corrupt): {exc.msg}") from exc
+            release(elem)
     except (zipfile.BadZipFile, EOFError) as exc:
         raise SourceError(source.display_path, None, f"KMZ member is damaged: {exc}") from exc
-    if not seen_root:
-        raise NotThisFormat("no root element")
 
 
 def _check_root(elem: etree._Element) -> None:
@@ -224,7 +201,7 @@ def _check_root(elem: etree._Element) -> None:
 
 
 def _path(stack: list[list[Any]]) -> str:
-    return "/kml" + "".join(f"/{name}[{index}]" for name, index, _ in stack[1:])
+    return element_path("kml", stack)
 
 
 def _thread(containers: list[dict[str, Any]]) -> str | None:
@@ -240,15 +217,6 @@ def _drop_buffered(elem: etree._Element) -> None:
                                                                                    "coord"):
         parent.remove(previous)
         previous = elem.getprevious()
-
-
-def _release(elem: etree._Element) -> None:
-    """Free a finished element and its earlier siblings, so memory stays flat."""
-    elem.clear(keep_tail=False)
-    parent = elem.getparent()
-    if parent is not None:
-        while elem.getprevious() is not None:
-            del parent[0]
 
 
 PARSER = ParserSpec(

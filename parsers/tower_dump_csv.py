@@ -81,7 +81,6 @@ from atlas.events import EventDraft, Rejection
 from atlas.parsing import NotThisFormat, ParseOptions, ParserSpec, Source
 from parsers._cdr_csv_table import table_rows
 from parsers._csv_layout_common import (
-    FOOTER,
     BadCell,
     find_header,
     first_text,
@@ -91,6 +90,8 @@ from parsers._csv_layout_common import (
     read_msisdn,
     read_time,
     resolve,
+    row_item,
+    time_roles,
 )
 from parsers._tower_dump_csv_columns import (
     DUMP_FILENAME,
@@ -159,12 +160,7 @@ def _plan(header: list[str], titles: list[str], source: Source) -> _Plan:
     pos = resolve(header, SYNONYMS)
     if {"mcc", "mnc", "lac"} <= pos.keys() and "ci" not in pos and "cell" in pos:
         pos["ci"] = pos.pop("cell")  # with MCC/MNC/LAC columns, "Cell ID" is the CI alone
-    if {"date", "time"} <= pos.keys():
-        roles: tuple[str, ...] = ("date", "time")
-    elif "date" in pos and "datetime" in pos:
-        roles = ("date", "datetime")  # "Start Date" + "Start Time"
-    else:
-        roles = (next(r for r in ("datetime", "date", "time") if r in pos),)
+    roles = time_roles(pos)
     title_id = next((ref for t in titles if (ref := title_reference(t))), None)
     time_label = "time (column " + " + ".join(repr(header[pos[r]]) for r in roles) + ")"
     return _Plan(header, pos, roles, os.path.basename(source.display_path), time_label,
@@ -173,17 +169,7 @@ def _plan(header: list[str], titles: list[str], source: Source) -> _Plan:
 
 def _item(locator: str, cells: list[str], plan: _Plan,
           options: ParseOptions) -> EventDraft | Rejection:
-    first = next((c for c in cells if c), "")
-    if FOOTER.match(first):
-        return Rejection(locator, "footer row below the records (not a record): check its "
-                         "totals against the accepted count", raw=cells)
-    if len(cells) != len(plan.header):
-        return Rejection(locator, f"row has {len(cells)} cells but the header has "
-                         f"{len(plan.header)}", raw=cells)
-    try:
-        return _draft(locator, cells, plan, options)
-    except BadCell as exc:
-        return Rejection(locator, str(exc), raw=cells)
+    return row_item(locator, cells, plan.header, lambda: _draft(locator, cells, plan, options))
 
 
 def _draft(locator: str, cells: list[str], plan: _Plan, options: ParseOptions) -> EventDraft:

@@ -64,12 +64,13 @@ from atlas.errors import SourceError
 from atlas.events import EventDraft, Rejection
 from atlas.parsing import NotThisFormat, ParseOptions, ParserSpec, Source
 from atlas.provenance import line, member, xpath
-from parsers._ufed_fields import NS, Clock, local, parties, raw_excerpt, text
+from parsers._ufed_fields import NS, Clock, parties, raw_excerpt, text
 from parsers._ufed_meta import item_event
 from parsers._ufed_models import ChatContext, Ctx, call, email_model, instant_message, message
 from parsers._ufed_records import contact, device_entry, installed_app, location
 from parsers._ufed_stream import CleanReader, is_utf8
 from parsers._ufed_zip import AttachmentHasher, check_members, find_report, open_report
+from parsers._xml_safe import iterparse, local, release
 
 _NS_BYTES = NS.encode()
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -153,15 +154,6 @@ def _pred(attr: str, value: str | None, position: int) -> str:
     return f"[{position}]"
 
 
-def _drop(el: etree._Element) -> None:
-    """Free a finished element and the already-finished siblings before it."""
-    el.clear(keep_tail=False)
-    parent = el.getparent()
-    if parent is not None:
-        while el.getprevious() is not None:
-            del parent[0]
-
-
 def _walk(
     stream: IO[bytes],
     source: Source,
@@ -173,16 +165,7 @@ def _walk(
     ctx = Ctx(clock=clock, hasher=hasher)
     if is_utf8(stream.peek(256)[:256]):
         stream = io.BufferedReader(CleanReader(stream), buffer_size=1 << 16)
-    events = etree.iterparse(
-        stream,
-        events=("start", "end"),
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=True,
-        remove_comments=True,
-        remove_pis=True,
-    )
+    events = iterparse(stream, huge_tree=True, remove_comments=True, remove_pis=True)
     stack: list[str] = []
     last_line = 1
     meta = {"index": 0, "section": None, "item": 0}
@@ -237,7 +220,7 @@ def _walk(
                     + f"/item[{meta['item']}]"
                 )
                 yield item_event(el, section, wrap(xpath(where)), clock)
-                _drop(el)
+                release(el)
             elif depth == 4 and ctx.chat is not None and stack[1] == "decodedData":
                 _chat_part(el, tag, ctx)
             elif depth == 5 and ctx.chat is not None and holder == "Messages" and tag == "model":
@@ -245,13 +228,13 @@ def _walk(
                     "id", el.get("id"), message_pos
                 )
                 yield _message(el, wrap(xpath(where)), ctx)
-                _drop(el)
+                release(el)
             elif depth == 3 and stack[1] == "decodedData" and tag == "model":
                 where = f"{kinds['path']}/model{_pred('id', el.get('id'), kinds['model'])}"
                 yield from _model(el, wrap(xpath(where)), ctx)
-                _drop(el)
+                release(el)
             elif depth <= 2:
-                _drop(el)
+                release(el)
     except etree.XMLSyntaxError as exc:
         where = wrap(line(max(exc.lineno or last_line, 1)))
         raise SourceError(source.display_path, where, f"XML is not well formed: {exc.msg}") from exc
