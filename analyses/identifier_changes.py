@@ -285,4 +285,5 @@ ANALYSIS = AnalysisSpec(
     params=Params,
     run=run,
     render=render,
+    statement_role="leads",
 )

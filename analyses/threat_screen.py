@@ -301,4 +301,5 @@ ANALYSIS = AnalysisSpec(
     params=Params,
     run=run,
     render=render,
+    statement_role="leads",
 )

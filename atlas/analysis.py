@@ -66,8 +66,14 @@ class AnalysisSpec:
     params: type
     run: Callable[..., AnalysisResult]
     render: Callable[[AnalysisResult, Case, Path], list[Path]] | None = None
+    # How the statement uses the findings: "findings" are facts stated in the MG11;
+    # "leads" (e.g. candidate identifiers, lexicon tags) are for the officer to check
+    # and never appear there as findings.
+    statement_role: str = "findings"
 
     def __post_init__(self) -> None:
+        if self.statement_role not in ("findings", "leads"):
+            raise ValueError(f"analysis {self.name}: statement_role must be 'findings' or 'leads'")
         unknown = sorted(set(self.requires) - set(FIELD_NAMES))
         if unknown:
             raise ValueError(f"analysis {self.name}: requires unknown fields {unknown}")

@@ -17,6 +17,7 @@ persons, each with its basis.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 import phonenumbers
@@ -36,12 +37,15 @@ _WITHHELD = {"", "withheld", "private", "unknown", "anonymous", "restricted", "n
              "-1", "-2", "-3"}
 
 
+@lru_cache(maxsize=1 << 16)
 def tel(raw: str, region: str = "GB") -> Ident | None:
     """Normalise a phone number to ``tel:+E164``; return None for withheld/empty numbers.
 
     A number ``phonenumbers`` cannot parse, or that is not a possible number,
     is kept verbatim (whitespace trimmed) with ``parsed=False`` so the caller
-    can flag it; it is never guessed.
+    can flag it; it is never guessed. Results are cached: call records and
+    tower dumps repeat the same few numbers many times, and parsing is the
+    costly part of a row.
     """
     text = raw.strip()
     if text.lower() in _WITHHELD:
