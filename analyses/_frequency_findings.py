@@ -24,11 +24,15 @@ def no_contacts() -> Finding:
 
 def findings_for(contacts: pd.DataFrame, replies: pd.DataFrame, window: tuple,
                  tables: dict[str, pd.DataFrame], members: list[np.ndarray],
-                 spans: list[tuple[int, int]], params, tz: str) -> tuple[Finding, ...]:
-    """Return every finding, in a fixed order: totals, bursts, stop requests, after-counts, rates."""
+                 spans: list[tuple[int, int]], params, tz: str,
+                 records: dict[str, dict[str, int]] | None = None) -> tuple[Finding, ...]:
+    """Return every finding, in a fixed order: totals, bursts, stop requests, after-counts, rates.
+
+    ``records`` holds the record counts behind the contacts and replies (``_same_contact``).
+    """
     ids = contacts["event_id"]
     local_day = contacts["timestamp_utc"].dt.tz_convert(tz).dt.strftime("%Y-%m-%d")
-    out = [_totals(contacts, replies, window)]
+    out = [_totals(contacts, replies, window, records or {}, params.same_contact_seconds)]
 
     per_day = tables["daily"].groupby("date_local", sort=True)["contacts"].sum()
     busiest = per_day.idxmax()  # first of equal maxima: the earliest day
@@ -104,10 +108,16 @@ def findings_for(contacts: pd.DataFrame, replies: pd.DataFrame, window: tuple,
     return tuple(out)
 
 
-def _totals(contacts: pd.DataFrame, replies: pd.DataFrame, window: tuple) -> Finding:
+def _totals(contacts: pd.DataFrame, replies: pd.DataFrame, window: tuple,
+            records: dict[str, dict[str, int]], tolerance_s: int) -> Finding:
     by_channel = contacts["channel"].value_counts().sort_index()
+    sent = records.get("contacts", {})
     return Finding("frequency.totals", {
         "count": len(contacts), "replies": len(replies),
+        "records": sent.get("records", len(contacts)),
+        "records_in_several_exhibits": sent.get("records_in_several_exhibits", 0),
+        "reply_records": records.get("replies", {}).get("records", len(replies)),
+        "same_contact_seconds": tolerance_s,
         "channels": [f"{c}: {n}" for c, n in by_channel.items()],
         "first_utc": contacts["timestamp_utc"].iloc[0], "last_utc": contacts["timestamp_utc"].iloc[-1],
         "records_start_utc": window[0], "records_end_utc": window[1]}, tuple(contacts["event_id"]))

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analyses import _frequency_counts as fc
+from analyses._same_contact import clusters_table, collapse
 from analyses import _frequency_escalation as fe
 from analyses._frequency_findings import findings_for
 from analyses._frequency_render import render
@@ -59,7 +60,7 @@ LIMITATIONS = ("frequency.device_not_person", "frequency.channels_in_store_only"
                "frequency.gaps_not_absence", "frequency.unattributed_not_counted",
                "frequency.replies_thread_basis", "frequency.stop_phrases_are_leads",
                "frequency.key_dates_as_declared", "frequency.statistics_describe_counts",
-               "frequency.uk_local_time")
+               "frequency.uk_local_time", "frequency.same_contact_lower_bound")
 MARK_KINDS = (*KEY_DATE_KINDS, "order_served")
 AFTER_COLUMNS = ("mark", "kind", "at_utc", "day_only", "event_id", "identifier", "contacts_after",
                  "first_after_utc", "last_after_utc", "from_identifier")
@@ -90,6 +91,9 @@ class Params:
     """Most change points reported."""
     seed: int = 1
     """Seed of the permutation tests (same seed, same output)."""
+    same_contact_seconds: int = 120
+    """Records of the same kind of contact in different exhibits this close in time (seconds,
+    chaining) are taken as one contact recorded twice; 0 counts every record."""
     stop_phrases: tuple[str, ...] = fc.load_phrases()
     """Phrases that make a complainant's message a stop-request candidate (default: the file)."""
 
@@ -103,6 +107,7 @@ class Params:
              "must be 99 to 100000"),
             ("changepoint_min_days", self.changepoint_min_days >= 2, "must be 2 or more"),
             ("changepoint_max", 0 <= self.changepoint_max <= 20, "must be 0 to 20"),
+            ("same_contact_seconds", 0 <= self.same_contact_seconds <= 3600, "must be 0 to 3600"),
             ("stop_phrases", all(fc.normalise_text(p) for p in self.stop_phrases),
              "phrases must not be empty"),
         )
@@ -122,8 +127,13 @@ def run(events: pd.DataFrame, case: Case, params: Params) -> AnalysisResult:
     contacts, replies, window = select(events, case)
     if contacts.empty:
         return _empty(params, len(replies))
+    # The same contact held by several exhibits (handset, CDR, UFED report) is counted once.
+    same = clusters_table(contacts, params.same_contact_seconds)
+    contacts, sent = collapse(contacts, params.same_contact_seconds)
+    replies, replied = collapse(replies, params.same_contact_seconds)
     tables = fc.per_day_and_week(contacts, replies, window, tz)
     tables["heatmap"] = fc.heatmap(contacts, tz)
+    tables["same_contact"] = same
 
     ts = fe.utc_ns(contacts["timestamp_utc"])
     spans = fc.episodes(ts, params.burst_min_contacts, params.burst_window_minutes)
@@ -142,8 +152,11 @@ def run(events: pd.DataFrame, case: Case, params: Params) -> AnalysisResult:
         daily, min_segment=params.changepoint_min_days, alpha=params.changepoint_alpha,
         permutations=params.changepoint_permutations, max_changes=params.changepoint_max, seed=params.seed)
 
-    findings = findings_for(contacts, replies, window, tables, members, spans, params, tz)
+    findings = findings_for(contacts, replies, window, tables, members, spans, params, tz,
+                            records={"contacts": sent, "replies": replied})
     counts = {"contacts": len(contacts), "replies": len(replies),
+              "contact_records": sent["records"], "reply_records": replied["records"],
+              "contact_records_in_several_exhibits": sent["records_in_several_exhibits"],
               "replies_by_thread": int((replies["reply_basis"] == "thread").sum()),
               "days": len(daily), "bursts": len(spans), "stop_candidates": len(tables["stop_candidates"]),
               "periods": len(tables["periods"]), "change_points": len(tables["change_points"]),
