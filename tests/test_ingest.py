@@ -155,6 +155,33 @@ def test_failed_ingest_leaves_store_as_it_was(case, chat, monkeypatch, exc, expe
     assert not list((case.root / "store").glob(".tmp-*"))
 
 
+def test_parser_yielding_one_locator_twice_is_refused(case, chat, monkeypatch):
+    real = registry.get("whatsapp_txt")
+
+    def parse(source, options):  # noqa: ANN001, ANN202
+        for item in real.parse(source, options):
+            yield dataclasses.replace(item, locator="line:1") if hasattr(item, "part") else item
+
+    monkeypatch.setattr(registry, "get", lambda name: dataclasses.replace(real, parse=parse))
+    before = _store_state(case)
+    with pytest.raises(SourceError) as err:
+        ingest_file(case, chat, "DI/2", fmt="whatsapp_txt")
+    assert "same locator" in err.value.message and "Nothing was stored" in err.value.message
+    assert _store_state(case) == before
+
+
+def test_ids_unique_packs_and_falls_back(tmp_path):
+    import pyarrow as pa
+
+    from atlas.ingest import _ids_unique
+
+    path = tmp_path / "ids.parquet"
+    pq.write_table(pa.table({"event_id": ["a" * 24, "b" * 24, "a" * 16 + "c" * 8]}), path)
+    assert _ids_unique(path)  # the first 16 digits collide; the full ids do not
+    pq.write_table(pa.table({"event_id": ["a" * 24, "b" * 24, "a" * 24]}), path)
+    assert not _ids_unique(path)
+
+
 def test_source_is_unchanged_after_ingest(case, chat):
     before = chat.read_bytes()
     mode = chat.stat().st_mode
