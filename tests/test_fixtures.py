@@ -664,11 +664,16 @@ def test_suspect_handset_mirrors_the_victims_log(
     ]
     missing = {d["table_locator"] for d in h["deleted_sms"]}
     assert sorted(h["victim_log_pairs"]) == sorted(set(theirs) - missing)
+    # His handset's clock runs fast by the same amount throughout (both databases).
+    ahead = dt.timedelta(seconds=h["clock_ahead_s"])
+    assert gt["clock_offset"]["offset_s"] == h["clock_ahead_s"] == 187
+    assert gt["clock_offset"]["exhibits"] == {"DI/6": synthetic.MMSSMS_PATH,
+                                              "DI/7": synthetic.CALLLOG_PATH}
     for line_loc, ref in h["victim_log_pairs"].items():
         t = table[line_loc]
         e = (sms if ref["locator"].startswith("sqlite:sms/") else calls)[ref["locator"]]
         assert e.timestamp_utc == _utc(ref["utc"])
-        assert e.timestamp_utc.replace(microsecond=0) == t.timestamp_utc
+        assert (e.timestamp_utc - ahead).replace(microsecond=0) == t.timestamp_utc
         assert (e.kind, e.text or None) == (t.kind, t.text or None)
         assert {e.direction, t.direction} == {"incoming", "outgoing"}
         his = t.sender if t.direction == "incoming" else t.recipients[0]
@@ -680,7 +685,7 @@ def test_suspect_handset_mirrors_the_victims_log(
             assert his in (e.sender, *e.recipients)
             assert e.extra["phone_account_address"] == his.removeprefix("tel:")
     first = h["first_contact_from_new_number"]
-    assert first["utc"][:19] == gt["new_number"]["first_contact"]["utc"][:19]
+    assert first["network_utc"][:19] == gt["new_number"]["first_contact"]["utc"][:19]
     assert {s["identifier"]: s["subscription_id"] for s in h["sims"].values()} == {
         e.sender if e.direction == "outgoing" else e.recipients[0]: e.extra["subscription_id"]
         for e in calls.values()
@@ -693,12 +698,27 @@ def test_suspect_handset_mirrors_the_victims_log(
         assert ids["victim"] in e.recipients
     assert gt["block"]["original_contacts_after_block"] == 0  # her phone dropped them
     withheld = {w["locator"] for w in gt["withheld_calls"]}
-    assert {w["table_locator"] for w in h["withheld_calls"]} == withheld
+    decoys = h["decoys"]
+    not_his = decoys["victim_withheld_not_his"]["locator"]
+    assert not_his in withheld
+    assert {w["table_locator"] for w in h["withheld_calls"]} == withheld - {not_his}
     for w in h["withheld_calls"]:
         e = calls[w["locator"]]
         assert e.extra["number"] == w["dialled"] == "1410" + ids["victim"].removeprefix("tel:+44")
-        assert e.timestamp_utc.replace(microsecond=0) == table[w["table_locator"]].timestamp_utc
+        assert (e.timestamp_utc - ahead).replace(microsecond=0) == table[w["table_locator"]].timestamp_utc
         assert "recipient_unparsed_number" in e.flags and e.sender == ids["suspect_new"]
+    # The decoys around the withheld call that is not his: nothing of his at its second; a call
+    # to his friend 4 s after it, and an abandoned withheld call to her 16 s before it.
+    at = table[not_his].timestamp_utc
+    assert not [e for e in calls.values() if abs(e.timestamp_utc - ahead - at) < dt.timedelta(seconds=2)]
+    for name, delta, to_victim in (("coincident", 4, False), ("near_miss", -16, True)):
+        d = decoys[name]
+        e = calls[d["locator"]]
+        assert d["network_seconds_from_victim_record"] == delta
+        assert (e.timestamp_utc - ahead).replace(microsecond=0) == at + dt.timedelta(seconds=delta)
+        assert e.direction == "outgoing" and e.sender == ids["suspect_new"]
+        assert (e.extra["number"] == "1410" + ids["victim"].removeprefix("tel:+44")) == to_victim
+        assert not [t for t in table.values() if t.timestamp_utc == at + dt.timedelta(seconds=delta)]
     with sqlite3.connect(f"file:{root / synthetic.MMSSMS_PATH}?mode=ro&immutable=1", uri=True) as c:
         have = {r[0] for r in c.execute("SELECT _id FROM sms")}
     gaps = set(range(1, max(have) + 1)) - have
@@ -1064,9 +1084,16 @@ def test_cdrs_mirror_the_victims_log_and_his_handset(
     c, ids = gt["telecoms"]["cdr"], gt["identifiers"]
     table = parsed7[synthetic.TABLE_PATH]
     his = {ids["suspect_original"], ids["suspect_new"]}
-    withheld = {w["locator"] for w in gt["withheld_calls"]}
+    not_his = c["decoys"]["victim_withheld_not_his"]
+    withheld = {w["locator"] for w in gt["withheld_calls"]} - {not_his}
     theirs = {loc for loc, e in table.items() if {e.sender, *e.recipients} & his}
     assert set(c["victim_log_pairs"]) == theirs | withheld
+    for name in ("coincident", "near_miss"):
+        d = c["decoys"][name]
+        e = parsed7[d["file"]][d["locator"]]
+        assert e.timestamp_utc == table[not_his].timestamp_utc + dt.timedelta(
+            seconds=d["network_seconds_from_victim_record"])
+        assert e.direction == "outgoing" and (ids["victim"] in e.recipients) == (name == "near_miss")
     for loc, ref in c["victim_log_pairs"].items():
         t, e = table[loc], parsed7[ref["file"]][ref["locator"]]
         assert e.timestamp_utc == t.timestamp_utc == _utc(ref["utc"])  # same second, UK local
@@ -1094,8 +1121,9 @@ def test_cdrs_mirror_the_victims_log_and_his_handset(
     for loc, cdr_loc in c["handset_pairs"].items():
         e = (parsed7[synthetic.MMSSMS_PATH] if loc.startswith("sqlite:sms") else parsed7[
             synthetic.CALLLOG_PATH])[loc]
+        network = (e.timestamp_utc - dt.timedelta(seconds=h["clock_ahead_s"])).replace(microsecond=0)
         mine = [parsed7[f][cdr_loc] for f in CDRS if cdr_loc in parsed7[f]
-                and parsed7[f][cdr_loc].timestamp_utc == e.timestamp_utc.replace(microsecond=0)]
+                and parsed7[f][cdr_loc].timestamp_utc == network]
         assert mine and mine[0].kind == e.kind and mine[0].direction == e.direction
 
 
