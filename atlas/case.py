@@ -6,7 +6,7 @@ A case directory holds::
                          attributed to each (with the basis), places, key dates, orders
     store/               the event store (``atlas.store``)
     log/analysis.jsonl   one JSON line per command (``atlas.log``)
-    results/, report/    analysis results and the statement (later issues)
+    results/, report/    analysis results (``atlas analyse``) and the statement (``atlas report``)
 
 ``load_case`` validates everything and raises ``CaseConfigError`` naming the key
 (``persons[2].identifiers[0].value``) and what is wrong. The commented example
@@ -34,6 +34,7 @@ KEY_DATE_KINDS = ("relationship_ended", "stop_requested", "blocked", "warned", "
 ORDER_TYPES = ("stalking_protection_order", "interim_stalking_protection_order",
                "restraining_order", "non_molestation_order", "bail_conditions",
                "domestic_abuse_protection_order", "other")
+FSR_STATUSES = ("compliant", "non_compliant", "not_applicable")
 TEMPLATE = Path(__file__).with_name("case_template.toml")
 
 
@@ -113,6 +114,27 @@ class Analyst:
 
 
 @dataclass(frozen=True)
+class StatementHeader:
+    """What the officer completes for the witness statement (``[statement]`` in case.toml).
+
+    Every field may be absent while the analysis runs; ``atlas report`` refuses to write the
+    statement until the required ones are filled in. ``fsr_status`` has no default: Atlas never
+    assumes compliance with the Forensic Science Regulator's Code.
+    """
+
+    occupation: str | None = None
+    age: str | None = None
+    date: dt.date | None = None
+    fsr_status: str | None = None
+    fsr_details: str = ""
+    requested_by: str = ""
+    instructions: str = ""
+    experience: str = ""
+    protective_marking: str = ""
+    exhibit_descriptions: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Case:
     """A validated case workspace."""
 
@@ -126,6 +148,7 @@ class Case:
     places: tuple[Place, ...] = ()
     key_dates: tuple[KeyDate, ...] = ()
     orders: tuple[Order, ...] = ()
+    statement: StatementHeader = StatementHeader()
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -269,7 +292,8 @@ class _Validator:
 
     def case(self, root: Path) -> Case:
         d = self.data
-        self.unknown_keys(d, "", {"schema", "case", "analyst", "persons", "places", "key_dates", "orders"})
+        self.unknown_keys(d, "", {"schema", "case", "analyst", "persons", "places", "key_dates", "orders",
+                                   "statement"})
         if d.get("schema", 1) != 1:
             raise self.fail("schema", f"version {d.get('schema')!r} is not supported (expected 1)")
         c = self.table(d.get("case"), "case") if "case" in d else None
@@ -316,9 +340,42 @@ class _Validator:
         orders = tuple(self.order(o, i, tz, person_ids, {p.name for p in places})
                        for i, o in enumerate(self.array(d, "orders")))
         self.unique([o.id for o in orders], "orders", "id")
+        statement = self.statement(self.table(d.get("statement", {}), "statement"))
         return Case(root=root, urn=urn, analyst=analyst, display_timezone=tz, default_region=region,
                     date_order=order, persons=persons, places=places, key_dates=key_dates,
-                    orders=orders, raw=d)
+                    orders=orders, statement=statement, raw=d)
+
+    def statement(self, s: dict[str, Any]) -> StatementHeader:
+        """Check the statement header; missing fields are allowed here and refused by the report."""
+        where = "statement"
+        self.unknown_keys(s, where, {"occupation", "age", "date", "fsr_status", "fsr_details",
+                                     "requested_by", "instructions", "experience", "protective_marking",
+                                     "exhibit_descriptions"})
+        texts = {k: self.text(s, k, where, required=False) for k in (
+            "occupation", "age", "fsr_status", "fsr_details", "requested_by", "instructions", "experience",
+            "protective_marking")}
+        age = texts["age"]
+        if age and not (age.lower() == "over 18" or (age.isdigit() and int(age) < 18)):
+            raise self.fail(f"{where}.age", f"{age!r} must be \"Over 18\" or the age in years if under 18")
+        status = texts["fsr_status"]
+        if status and status not in FSR_STATUSES:
+            raise self.fail(f"{where}.fsr_status", f"{status!r} is not one of {', '.join(FSR_STATUSES)}")
+        if status in ("non_compliant", "not_applicable") and not texts["fsr_details"]:
+            raise self.fail(f"{where}.fsr_details", f"is required when fsr_status is {status!r}: say what "
+                            "does not comply and why, or why the Code does not apply")
+        when = s.get("date")
+        if when is not None and (not isinstance(when, dt.date) or isinstance(when, dt.datetime)):
+            raise self.fail(f"{where}.date", f"must be a date (e.g. 2025-01-20), not {when!r}")
+        descriptions = self.table(s.get("exhibit_descriptions", {}), f"{where}.exhibit_descriptions")
+        for ref, text in descriptions.items():
+            if not isinstance(text, str) or not text.strip():
+                raise self.fail(f"{where}.exhibit_descriptions.{ref}", "must be non-empty text")
+        return StatementHeader(
+            occupation=texts["occupation"] or None, age=age or None, date=when,
+            fsr_status=status or None, fsr_details=texts["fsr_details"],
+            requested_by=texts["requested_by"], instructions=texts["instructions"],
+            experience=texts["experience"], protective_marking=texts["protective_marking"],
+            exhibit_descriptions=tuple(sorted((k, v.strip()) for k, v in descriptions.items())))
 
     def array(self, d: dict[str, Any], key: str) -> list[dict[str, Any]]:
         value = d.get(key, [])
