@@ -705,12 +705,14 @@ def test_suspect_handset_mirrors_the_victims_log(
     for w in h["withheld_calls"]:
         e = calls[w["locator"]]
         assert e.extra["number"] == w["dialled"] == "1410" + ids["victim"].removeprefix("tel:+44")
-        assert (e.timestamp_utc - ahead).replace(microsecond=0) == table[w["table_locator"]].timestamp_utc
+        network = (e.timestamp_utc - ahead).replace(microsecond=0)
+        assert network == table[w["table_locator"]].timestamp_utc
         assert "recipient_unparsed_number" in e.flags and e.sender == ids["suspect_new"]
     # The decoys around the withheld call that is not his: nothing of his at its second; a call
     # to his friend 4 s after it, and an abandoned withheld call to her 16 s before it.
     at = table[not_his].timestamp_utc
-    assert not [e for e in calls.values() if abs(e.timestamp_utc - ahead - at) < dt.timedelta(seconds=2)]
+    two = dt.timedelta(seconds=2)
+    assert not [e for e in calls.values() if abs(e.timestamp_utc - ahead - at) < two]
     for name, delta, to_victim in (("coincident", 4, False), ("near_miss", -16, True)):
         d = decoys[name]
         e = calls[d["locator"]]
@@ -718,7 +720,8 @@ def test_suspect_handset_mirrors_the_victims_log(
         assert (e.timestamp_utc - ahead).replace(microsecond=0) == at + dt.timedelta(seconds=delta)
         assert e.direction == "outgoing" and e.sender == ids["suspect_new"]
         assert (e.extra["number"] == "1410" + ids["victim"].removeprefix("tel:+44")) == to_victim
-        assert not [t for t in table.values() if t.timestamp_utc == at + dt.timedelta(seconds=delta)]
+        then = at + dt.timedelta(seconds=delta)
+        assert not [t for t in table.values() if t.timestamp_utc == then]
     with sqlite3.connect(f"file:{root / synthetic.MMSSMS_PATH}?mode=ro&immutable=1", uri=True) as c:
         have = {r[0] for r in c.execute("SELECT _id FROM sms")}
     gaps = set(range(1, max(have) + 1)) - have
@@ -1093,7 +1096,8 @@ def test_cdrs_mirror_the_victims_log_and_his_handset(
         e = parsed7[d["file"]][d["locator"]]
         assert e.timestamp_utc == table[not_his].timestamp_utc + dt.timedelta(
             seconds=d["network_seconds_from_victim_record"])
-        assert e.direction == "outgoing" and (ids["victim"] in e.recipients) == (name == "near_miss")
+        assert e.direction == "outgoing"
+        assert (ids["victim"] in e.recipients) == (name == "near_miss")
     for loc, ref in c["victim_log_pairs"].items():
         t, e = table[loc], parsed7[ref["file"]][ref["locator"]]
         assert e.timestamp_utc == t.timestamp_utc == _utc(ref["utc"])  # same second, UK local
@@ -1121,7 +1125,8 @@ def test_cdrs_mirror_the_victims_log_and_his_handset(
     for loc, cdr_loc in c["handset_pairs"].items():
         e = (parsed7[synthetic.MMSSMS_PATH] if loc.startswith("sqlite:sms") else parsed7[
             synthetic.CALLLOG_PATH])[loc]
-        network = (e.timestamp_utc - dt.timedelta(seconds=h["clock_ahead_s"])).replace(microsecond=0)
+        ahead = dt.timedelta(seconds=h["clock_ahead_s"])
+        network = (e.timestamp_utc - ahead).replace(microsecond=0)
         mine = [parsed7[f][cdr_loc] for f in CDRS if cdr_loc in parsed7[f]
                 and parsed7[f][cdr_loc].timestamp_utc == network]
         assert mine and mine[0].kind == e.kind and mine[0].direction == e.direction
