@@ -292,6 +292,30 @@ def analyse(case_dir: str, only: tuple[str, ...], params: tuple[str, ...]) -> No
 
 @cli.command()
 @click.argument("case_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--format", "formats", default="docx,pdf", show_default=True,
+              help="Statement formats to write: docx, pdf or both (comma-separated).")
+@click.option("--exhibit-prefix", "prefix", default=None,
+              help="Initials for the derived exhibits' references (default: analyst.initials in case.toml).")
+@click.option("--redact-third-parties", is_flag=True,
+              help="Replace identifiers of people other than the suspect and the complainant in the exhibits "
+                   "by pseudonyms (Person 3, ...); the mapping stays in CASE/report.")
+def report(case_dir: str, formats: str, prefix: str | None, redact_third_parties: bool) -> None:
+    """Write the MG11-style witness statement (DOCX, PDF) and its exhibits under CASE/report."""
+    from atlas.report import write_report
+
+    case = load_case(case_dir)
+    result = write_report(case, formats, prefix, redact_third_parties)
+    click.echo(f"Wrote the statement ({result.pages} pages, {result.findings} findings):")
+    for path in result.statement_files:
+        click.echo(f"  {path}")
+    click.echo(f"and {len(result.exhibits)} exhibit(s):")
+    for ex in result.exhibits:
+        click.echo(f"  {ex.ref}  {case.root / ex.path}  ({terminal_safe(ex.title, 80)})")
+    click.echo("Read it through, complete anything marked for the officer, then sign every page.")
+
+
+@cli.command()
+@click.argument("case_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--log", "log_file", default=None, type=click.Path(exists=True, dir_okay=False),
               help="Verify against this analysis log (default: CASE/log/analysis.jsonl).")
 def verify(case_dir: str, log_file: str | None) -> None:

@@ -6,10 +6,10 @@ verdict per item:
 
 1. **Sources**: every exhibit in the manifest is present and has the SHA-256
    recorded at ingest.
-2. **Recorded files**: every file under ``store/`` and ``results/`` has the hash
+2. **Recorded files**: every file under ``store/``, ``results/`` and ``report/`` has the hash
    the log last recorded for it; a file no command produced is reported as
    extra, a recorded one that is gone as missing.
-3. **Re-run**: every successful ``ingest`` and ``analyse`` in the log is run again,
+3. **Re-run**: every successful ``ingest``, ``analyse`` and ``report`` in the log is run again,
    in order, in a temporary workspace holding a copy of ``case.toml`` and links
    to the sources; after each step every output it logged must have the same
    SHA-256. A step whose ``case.toml`` or mapping file differs from the one
@@ -36,7 +36,8 @@ from atlas.errors import AtlasError, VerifyMismatch
 from atlas.provenance import sha256_file
 from atlas.store import read_manifest
 
-RERUN_COMMANDS = ("ingest", "analyse")
+RERUN_COMMANDS = ("ingest", "analyse", "report")
+TRACKED = ("store/", "results/", "report/")
 
 
 @dataclass
@@ -108,17 +109,22 @@ def _check_recorded_files(root: Path, entries: list[dict[str, Any]], report: Rep
         if e.get("status") == "ok":
             for out in e.get("outputs", []):
                 last[out["path"]] = out["sha256"]
-    tracked = {p: h for p, h in last.items() if p.startswith(("store/", "results/"))}
+    # A report run replaces report/exhibits, so only the last report's files are expected as they
+    # were logged; files an earlier report logged (e.g. a redaction map) are not extra.
+    reports = [e for e in entries if e.get("command") == "report" and e.get("status") == "ok"]
+    last_report = {o["path"]: o["sha256"] for o in reports[-1].get("outputs", [])} if reports else {}
+    tracked = {p: h for p, h in last.items() if p.startswith(TRACKED) and not p.startswith("report/")}
+    tracked.update(last_report)
     for rel, want in sorted(tracked.items()):
         got = _hash(root / rel)
         if got is None:
             report.bad("MISSING", f"output {rel}: recorded in the log but not present")
         elif got != want:
             report.bad("MODIFIED", f"output {rel}: SHA-256 {got[:16]}… differs from {want[:16]}… last logged")
-    present = sorted(p.relative_to(root).as_posix() for sub in ("store", "results") if (root / sub).is_dir()
+    present = sorted(p.relative_to(root).as_posix() for sub in ("store", "results", "report") if (root / sub).is_dir()
                      for p in (root / sub).rglob("*") if p.is_file() and p.name != ".lock")
     for rel in present:
-        if rel not in tracked:
+        if rel not in tracked and rel not in last:
             report.bad("EXTRA", f"output {rel}: no logged command produced this file")
     if tracked and not any(line.startswith(("MISSING   output", "MODIFIED  output")) for line in report.problems):
         report.ok(f"{len(tracked)} recorded output file(s) match their last logged SHA-256")
@@ -139,7 +145,7 @@ def _rerun(root: Path, entries: list[dict[str, Any]], report: Report) -> None:
     steps = [(n, e) for n, e in enumerate(entries, start=1)
              if e.get("command") in RERUN_COMMANDS and e.get("status") == "ok" and e.get("outputs")]
     if not steps:
-        report.ok("no ingest or analyse step to re-run")
+        report.ok("no ingest, analyse or report step to re-run")
         return
     with tempfile.TemporaryDirectory(prefix="atlas-verify-") as tmp:
         work = Path(tmp) / "case"
@@ -149,7 +155,7 @@ def _rerun(root: Path, entries: list[dict[str, Any]], report: Report) -> None:
         for number, e in steps:
             label = f"step {number} {e['command']}"
             for inp in e.get("inputs", []):
-                if inp["path"].startswith(("store/", "results/")):
+                if inp["path"].startswith(TRACKED):
                     continue
                 now = _hash(root / inp["path"])
                 if now != inp["sha256"]:
@@ -170,6 +176,14 @@ def _rerun(root: Path, entries: list[dict[str, Any]], report: Report) -> None:
                     scope = scope_from_description(args["scope"]) if args.get("scope") else None
                     ingest_file(case, work / args["file"], args["exhibit"], args["format"], options, scope)
                     label += f" {args['exhibit']} {args['file']}"
+                elif e["command"] == "report":
+                    from atlas.report import write_report
+
+                    # The statement cites the analysis log as it stood before the step; the re-run
+                    # cites the same logged state, not the temporary workspace's own log.
+                    a = e["args"]
+                    write_report(case, tuple(a["formats"]), a["exhibit_prefix"], a["redact_third_parties"],
+                                 log_record=a["log"], case_label=a.get("case_label"))
                 else:
                     settable = {s.name: {f.name for f in dataclasses.fields(s.params) if f.init}
                                 for s in analyses()}
