@@ -63,7 +63,7 @@ def _styles() -> dict[str, ParagraphStyle]:
                              keepWithNext=1),
         "h2": ParagraphStyle("h2", base, fontName=bold, fontSize=10, leading=13, spaceBefore=7, spaceAfter=4,
                              keepWithNext=1),
-        "item": ParagraphStyle("item", base, leftIndent=12, bulletIndent=2, spaceAfter=4),
+        "item": ParagraphStyle("item", base, leftIndent=12, bulletIndent=2, spaceAfter=4, bulletFontName=regular),
         "production": ParagraphStyle("production", base, leftIndent=12),
         "cell": ParagraphStyle("cell", base, fontSize=7.5, leading=9.2, spaceAfter=0),
         "cellhead": ParagraphStyle("cellhead", base, fontName=bold, fontSize=7.5, leading=9.2, spaceAfter=0),
