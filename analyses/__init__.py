@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from analyses import (
+    both_ends,
+    clock_agreement,
     colocation,
     contact_graph,
     coverage,
@@ -18,8 +20,10 @@ ANALYSES: tuple[AnalysisSpec, ...] = (
     coverage.ANALYSIS,
     contact_graph.ANALYSIS,
     frequency.ANALYSIS,
+    clock_agreement.ANALYSIS,
     colocation.ANALYSIS,
     identifier_changes.ANALYSIS,
+    both_ends.ANALYSIS,
     threat_screen.ANALYSIS,
     orders.ANALYSIS,
     occasions.ANALYSIS,
