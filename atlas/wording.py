@@ -93,7 +93,8 @@ def sentences(text: str) -> list[str]:
 def _strip_quoted(text: str, quoted: Iterable[str]) -> str:
     # Longest first, so a quoted phrase inside a longer quoted phrase does not split it.
     for q in sorted({q for q in quoted if q}, key=len, reverse=True):
-        text = text.replace(q, "«quoted»")
+        # Keep a closing full stop so the sentence after the quotation is still split off.
+        text = text.replace(q, "«quoted»" + (q[-1] if q[-1] in ".!?" else ""))
     return text
 
 
