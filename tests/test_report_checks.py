@@ -264,3 +264,14 @@ def test_fsr_code_version_by_date():
     assert fsr_code_version(dt.date(2025, 10, 1)) == "1"
     assert fsr_code_version(dt.date(2025, 10, 2)) == "2"
     assert fsr_code_version(dt.date(2023, 1, 1)) == "none in force"
+
+
+def test_completing_the_header_after_analysis_still_verifies(copy):
+    _edit(copy, 'requested_by = "DS 1 Example"', 'requested_by = "DS 2 Example"')
+    write_report(load_case(copy))
+    report = verify(copy)
+    assert not report.problems, report.problems
+    assert any("case.toml has changed since this step; its outputs are reproduced" in line for line in report.lines)
+    assert any(re.search(r"step \d+ report: superseded by step \d+", line) for line in report.lines)
+    text = "\n".join(p.text for p in Document(str(copy / "report/statement.docx")).paragraphs)
+    assert "DS 2 Example" in text
