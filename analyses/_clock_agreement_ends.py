@@ -51,9 +51,9 @@ def strip_prefix(values: pd.Series, region: str) -> tuple[pd.Series, pd.Series]:
         parsed = tel(m.group(2), region) if m else None
         if m and parsed is not None and parsed.parsed:
             rewritten[raw] = (parsed.value, m.group(1))
-    ident = values.map(lambda v: rewritten[v][0] if v in rewritten else v)
+    ident = values.map(lambda v: rewritten[v][0] if v in rewritten else v).astype(object)
     prefix = values.map(lambda v: rewritten[v][1] if v in rewritten else "")
-    return ident.astype(object), prefix.astype(object)
+    return ident.where(ident.notna(), None), prefix.astype(object)
 
 
 def _single(recipients: pd.Series) -> pd.Series:

@@ -92,19 +92,17 @@ def findings_for(est: Estimate, params: Params) -> tuple[Finding, ...]:
         key = "clock_agreement.agrees" if abs(row.offset_s) < AGREES_S else "clock_agreement.offset"
         out.append(Finding(key, values, ids))
         change = abs(row.second_half_offset_s - row.first_half_offset_s)
-        modes = (row.first_half_mode_s, row.second_half_mode_s)
-        jump = abs(modes[1] - modes[0]) if not any(pd.isna(m) for m in modes) else 0.0
-        if change > max(2.0, 3 * row.half_mad_s) or jump > params.pair_tolerance_s:
+        if change > max(2.0, 3 * row.half_mad_s):
             split = mine["timestamp_utc"].iloc[len(mine) // 2]
-            shown = {
-                "split_utc": split,
-                "change_text": seconds_text(max(change, jump)),
-                "first_mode_text": "none"
-                if pd.isna(modes[0])
-                else seconds_text(modes[0], signed=True),
-                "second_mode_text": "none"
-                if pd.isna(modes[1])
-                else seconds_text(modes[1], signed=True),
+            shown = {"split_utc": split, "change_text": seconds_text(change)}
+            out.append(Finding("clock_agreement.offset_drifts", {**values, **shown}, ids))
+        if pd.notna(row.second_offset_s):
+            second = {
+                "second_pairs": int(row.second_offset_pairs),
+                "second_offset_signed": seconds_text(row.second_offset_s, signed=True),
+                "second_mad_text": seconds_text(row.second_offset_mad_s),
+                "second_first_utc": row.second_first_utc,
+                "second_last_utc": row.second_last_utc,
             }
-            out.append(Finding("clock_agreement.offset_varies", {**values, **shown}, ids))
+            out.append(Finding("clock_agreement.second_offset", {**values, **second}, ids))
     return tuple(out)

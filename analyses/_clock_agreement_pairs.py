@@ -214,15 +214,17 @@ def summary(diffs: np.ndarray) -> dict[str, float]:
     }
 
 
-def half_modes(cand: pd.DataFrame, ends: pd.DataFrame) -> tuple[float | None, float | None]:
-    """Return the mode (seconds) of one exhibit's candidates in the earlier and later half of time.
+def second_offset(
+    cand: pd.DataFrame, kept: pd.DataFrame, ends: pd.DataFrame, pair_tolerance_s: float
+) -> pd.DataFrame:
+    """Return the pairs of a second offset among one exhibit's records left unpaired.
 
-    The halves split the exhibit's records that have candidates at their median time; a
-    clock reset by more than the pairing tolerance shows as two different modes.
+    The same steps (mode, nearest unique pairing) run again on the candidates whose record
+    and reference record were both left out of ``kept``: a clock reset by more than the
+    pairing tolerance during the period leaves its later (or earlier) records unpaired
+    at the first offset, and they pair here at the second.
     """
-    x_ms = ends["t_ms"].to_numpy()[cand["x"].to_numpy()]
-    split = np.median(np.unique(x_ms))
-    early, late = cand["d_ms"].to_numpy()[x_ms <= split], cand["d_ms"].to_numpy()[x_ms > split]
-    if len(early) == 0 or len(late) == 0:
-        return None, None
-    return mode_ms(early) / 1000.0, mode_ms(late) / 1000.0
+    rest = cand.loc[~cand["x"].isin(kept["x"]) & ~cand["r"].isin(kept["r"])]
+    if rest.empty:
+        return rest.assign(res=pd.Series(dtype=float))
+    return unique_pairs(rest, ends, pair_tolerance_s)

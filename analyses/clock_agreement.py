@@ -52,6 +52,8 @@ from atlas.case import Case
 from atlas.errors import ParamError
 
 REFERENCE_PARSERS = ("cdr_csv",)
+SECOND_MAX_MAD_S = 2.0
+"""A second offset among unpaired records is reported only when its pairs agree this closely."""
 REQUIRES = (
     "event_id",
     "exhibit_ref",
@@ -89,8 +91,11 @@ OFFSET_COLUMNS = (
     "second_half_offset_s",
     "half_mad_s",
     "records_with_candidates",
-    "first_half_mode_s",
-    "second_half_mode_s",
+    "second_offset_s",
+    "second_offset_pairs",
+    "second_offset_mad_s",
+    "second_first_utc",
+    "second_last_utc",
     "first_pair_utc",
     "last_pair_utc",
     "references",
@@ -194,14 +199,12 @@ def estimate(events: pd.DataFrame, case: Case, params: Params) -> Estimate:
             "references": "; ".join(f"{r}: {n} pairs" for r, n in per_ref.items()),
         }
         if len(mine) >= params.min_pairs:
-            early, late = cp.half_modes(cand.loc[cand["exhibit"] == exhibit], usable)
             row.update(
                 status="estimated",
                 **cp.summary(mine["difference_s"].to_numpy()),
                 first_pair_utc=mine["timestamp_utc"].iloc[0],
                 last_pair_utc=mine["timestamp_utc"].iloc[-1],
-                first_half_mode_s=early,
-                second_half_mode_s=late,
+                **_second(cand, kept, usable, exhibit, params),
             )
         else:
             row["status"] = "not_estimated"
@@ -211,6 +214,32 @@ def estimate(events: pd.DataFrame, case: Case, params: Params) -> Estimate:
         if col.endswith("_s"):
             offsets[col] = offsets[col].astype(float).round(3)
     return Estimate(references=references, offsets=offsets, pairs=pairs)
+
+
+def _second(
+    cand: pd.DataFrame, kept: pd.DataFrame, usable: pd.DataFrame, exhibit: str, params: Params
+) -> dict[str, object]:
+    """Return the second offset of an exhibit's unpaired records, when tight and large enough."""
+    more = cp.second_offset(
+        cand.loc[cand["exhibit"] == exhibit],
+        kept.loc[kept["exhibit"] == exhibit],
+        usable,
+        params.pair_tolerance_s,
+    )
+    if len(more) < params.min_pairs:
+        return {}
+    rows = cp.pair_table(more, usable)
+    diffs = rows["difference_s"].to_numpy()
+    stats = cp.summary(diffs)
+    if stats["mad_s"] > SECOND_MAX_MAD_S:
+        return {}
+    return {
+        "second_offset_s": stats["offset_s"],
+        "second_offset_pairs": len(rows),
+        "second_offset_mad_s": stats["mad_s"],
+        "second_first_utc": rows["timestamp_utc"].min(),
+        "second_last_utc": rows["timestamp_utc"].max(),
+    }
 
 
 def run(events: pd.DataFrame, case: Case, params: Params) -> AnalysisResult:
