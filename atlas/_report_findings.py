@@ -12,7 +12,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from atlas._report_content import Facts, case_quoted, cite, hash_cell, heading, join_refs, paragraphs, value_quotes
+from atlas._report_content import (
+    Facts,
+    case_quoted,
+    cite,
+    hash_cell,
+    heading,
+    join_refs,
+    paragraphs,
+    ref_key,
+    value_quotes,
+)
 from atlas._report_model import Block, config, inert, one_line, render_one
 from atlas.errors import AtlasError
 
@@ -91,6 +101,8 @@ def not_shown(f: Facts) -> list[Block]:
         if f.roles.get(name) != "findings":
             continue
         for lim in doc["limitations"]:
+            if _placement(lim["key"]) != "findings":
+                continue
             text = one_line(lim["text"] or lim["key"])
             if text not in seen:
                 seen.add(text)
@@ -128,7 +140,8 @@ def produced(f: Facts) -> list[Block]:
                      quoted=(inert(p.title), inert(p.path))) for p in f.produced]
     cfg = config()["tables"]
     rows = tuple((inert(p.ref), inert(p.title) + (" (third parties pseudonymised)" if p.redacted else ""),
-                  "\n".join(f"{inert(ref)} {sha[:16]}…" for ref, sha in p.sources) or "none",
+                  "\n".join(f"{inert(ref)} {sha[:16]}…" for ref, sha in sorted(p.sources, key=lambda s: ref_key(s[0])))
+                  or "none",
                   hash_cell(p.sha256)) for p in f.produced)
     blocks.append(Block("table", header=tuple(cfg["produced"]), rows=rows, widths=tuple(cfg["produced_widths"]),
                         quoted=tuple(inert(p.title) for p in f.produced), section="produced"))
