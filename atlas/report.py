@@ -205,7 +205,7 @@ def write_report(case: Case, formats: str | tuple[str, ...] = FORMATS, prefix: s
     facts = content.Facts(case=case, results=docs, roles=roles, manifest=manifest, events=events,
                           produced=list(produced), environment=environment(), log=log_record,
                           declaration={"name": decl_name, "sha256": decl_sha}, templates_sha256=templates_digest(),
-                          verify_command=f"atlas verify {case_label or case.root.name}")
+                          verify_command=f"atlas verify {case_label or case.root.resolve().name}")
     statement = build_statement(case, facts)
     enforce(statement.blocks)
 
@@ -233,7 +233,7 @@ def write_report(case: Case, formats: str | tuple[str, ...] = FORMATS, prefix: s
     findings = sum(1 for b in statement.blocks if b.source.startswith("finding ") and b.section == "findings")
     log.append(case.root, "report",
                {"formats": list(chosen), "exhibit_prefix": prefix, "redact_third_parties": redact_third_parties,
-                "log": log_record, "case_label": case_label or case.root.name,
+                "log": log_record, "case_label": case_label or case.root.resolve().name,
                 "declaration": {"name": decl_name, "sha256": decl_sha}},
                inputs=inputs, outputs=outputs,
                counts={"pages": pages, "findings": findings, "exhibits_produced": len(produced)})

@@ -7,7 +7,6 @@ and writes the statement once (and a second time into a copy, for the byte-ident
 from __future__ import annotations
 
 import collections
-import io
 import json
 import re
 import shutil
@@ -21,7 +20,7 @@ from docx.oxml.ns import qn
 
 from atlas import log
 from atlas._report_model import config
-from atlas._report_pdf import FRAME_W, MARGIN_X, PAGE_W
+from atlas._report_pdf import FRAME_W, MARGIN_X
 from atlas.analysis import run_analyses
 from atlas.case import load_case
 from atlas.provenance import sha256_file
@@ -29,7 +28,6 @@ from atlas.report import write_report
 from atlas.store import read_manifest
 from atlas.wording import check_blocks
 from tests.analyses.helpers import synthetic_case
-
 
 
 def _install_exhibits_standin() -> None:
@@ -262,7 +260,7 @@ def test_docx_layout_header_footer_and_fields(demo):
     assert 'w:instr=" PAGE "' in footer_xml and 'w:instr=" NUMPAGES "' in footer_xml
     assert "Signature: ....." in section.footer.paragraphs[0].text
     body_xml = doc.element.body.xml
-    assert f'w:instr=" NUMPAGES "' in body_xml and f"<w:t>{result.pages}</w:t>" in body_xml
+    assert 'w:instr=" NUMPAGES "' in body_xml and f"<w:t>{result.pages}</w:t>" in body_xml
     assert doc.core_properties.author == "Dana Iqbal"
 
 
