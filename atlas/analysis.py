@@ -285,7 +285,9 @@ def run_analyses(case: Case, only: tuple[str, ...] = (), param_pairs: tuple[str,
     manifest = store_dir(case.root) / "manifest.json"
     if not manifest.exists():
         raise UsageError("the store is empty: ingest sources before running analyses")
-    all_events = load_events(case.root)
+    # Only the fields the chosen analyses declare are read from the store.
+    needed = list(dict.fromkeys(["event_id", *(f for s in chosen for f in s.requires)]))
+    all_events = load_events(case.root, columns=needed)
     out_dir = case.root / "results"
     out_dir.mkdir(exist_ok=True)
     docs: list[dict[str, Any]] = []

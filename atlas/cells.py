@@ -129,8 +129,9 @@ def load_cell_sites(case_root: Path) -> pd.DataFrame:
     """
     from atlas.store import load_events  # the store pulls in pyarrow datasets; keep import local
 
-    events = load_events(case_root)
-    sites = events[events["kind"] == "cell_site"].reset_index(drop=True)
+    sites = load_events(case_root, columns=["event_id", "exhibit_ref", "source_path", "cell_id", "latitude",
+                                            "longitude", "extra", "kind"], kinds=["cell_site"])
+    sites = sites.reset_index(drop=True)
     extra = sites["extra"].map(lambda text: json.loads(text) if isinstance(text, str) else {})
     frame = sites[["event_id", "exhibit_ref", "source_path", "cell_id", "latitude",
                    "longitude"]].copy()

@@ -121,9 +121,11 @@ def remove_orphans(case_root: Path, manifest: dict[str, Any]) -> list[str]:
     return removed
 
 
-def _read(case_root: Path, files: list[str], schema: pa.Schema, columns: list[str] | None) -> pd.DataFrame:
+def _read(case_root: Path, files: list[str], schema: pa.Schema, columns: list[str] | None,
+          kinds: list[str] | None = None) -> pd.DataFrame:
     folder = store_dir(case_root)
-    tables = [pq.read_table(folder / f, columns=columns, schema=schema) for f in files]
+    filters = None if kinds is None else [("kind", "in", list(kinds))]
+    tables = [pq.read_table(folder / f, columns=columns, schema=schema, filters=filters) for f in files]
     if not tables:
         empty = schema if columns is None else pa.schema([schema.field(c) for c in columns])
         return empty.empty_table().to_pandas()
@@ -131,15 +133,17 @@ def _read(case_root: Path, files: list[str], schema: pa.Schema, columns: list[st
 
 
 def load_events(case_root: Path, columns: list[str] | None = None,
-                exhibits: list[str] | None = None) -> pd.DataFrame:
+                exhibits: list[str] | None = None, kinds: list[str] | None = None) -> pd.DataFrame:
     """Return events from the store, sorted by time, exhibit and sequence.
 
+    ``columns`` reads only those fields and ``kinds`` only events of those kinds (both
+    filtered while reading, so a large store is never loaded whole for a small question).
     Events with no time (``tz_flag == "no_time"``) sort last.
     """
     manifest = read_manifest(case_root)
     ingests = [i for i in manifest["ingests"] if not exhibits or i["exhibit_ref"] in exhibits]
     needed = None if columns is None else list(dict.fromkeys([*columns, "timestamp_utc", "exhibit_ref", "seq", "source_sha256"]))
-    frame = _read(case_root, [i["events_file"] for i in ingests], arrow_schema(), needed)
+    frame = _read(case_root, [i["events_file"] for i in ingests], arrow_schema(), needed, kinds)
     frame = frame.sort_values(["timestamp_utc", "exhibit_ref", "source_sha256", "seq"],
                               kind="stable", na_position="last").reset_index(drop=True)
     return frame if columns is None else frame[columns]
