@@ -12,6 +12,7 @@ from analyses import (
     identifier_changes,
     occasions,
     orders,
+    schedule,
     threat_screen,
 )
 from atlas.analysis import AnalysisSpec
@@ -27,4 +28,5 @@ ANALYSES: tuple[AnalysisSpec, ...] = (
     threat_screen.ANALYSIS,
     orders.ANALYSIS,
     occasions.ANALYSIS,
+    schedule.ANALYSIS,
 )
