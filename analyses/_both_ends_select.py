@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from atlas.attribution import attribute, role_ids
+from atlas.attribution import role_ids
 from atlas.case import Case
 
 
@@ -45,14 +45,15 @@ def _corrected(frame: pd.DataFrame, offsets_ms: dict[str, int]) -> pd.DataFrame:
 
 
 def received(
-    ends: pd.DataFrame, events: pd.DataFrame, case: Case, offsets_ms: dict[str, int]
+    ends: pd.DataFrame, att: pd.DataFrame, case: Case, offsets_ms: dict[str, int]
 ) -> pd.DataFrame:
     """Return the received side, one row per record and victim number it may have reached.
+
+    ``att`` is ``atlas.attribution.attribute(events, case)`` indexed by event id.
 
     A record naming its receiver keeps that number; one naming none (a handset's own
     number is implicit) is offered once for each of the victim's numbers.
     """
-    att = attribute(events, case).set_index(events["event_id"])
     victims = role_ids(case, "victim")
     owners = case.identifier_owner()
     inc = ends.loc[ends["direction"] == "incoming"]
@@ -74,14 +75,13 @@ def received(
 
 
 def sent(
-    ends: pd.DataFrame, events: pd.DataFrame, case: Case, offsets_ms: dict[str, int]
+    ends: pd.DataFrame, att: pd.DataFrame, case: Case, offsets_ms: dict[str, int]
 ) -> pd.DataFrame:
     """Return the sending side (``to_victim``) and the suspect's other outgoing records.
 
     Column ``basis`` is ``identifier`` or ``device_exhibit``; ``person`` the suspect's id;
     ``to_victim`` whether the receiver is one of the victim's numbers.
     """
-    att = attribute(events, case).set_index(events["event_id"])
     suspects = role_ids(case, "suspect")
     devices = suspect_devices(case)
     out = ends.loc[ends["direction"] == "outgoing"].copy()

@@ -51,20 +51,20 @@ def strip_prefix(values: pd.Series, region: str) -> tuple[pd.Series, pd.Series]:
         parsed = tel(m.group(2), region) if m else None
         if m and parsed is not None and parsed.parsed:
             rewritten[raw] = (parsed.value, m.group(1))
-    ident = values.map(lambda v: rewritten[v][0] if v in rewritten else v).astype(object)
-    prefix = values.map(lambda v: rewritten[v][1] if v in rewritten else "")
-    return ident.where(ident.notna(), None), prefix.astype(object)
+    new_ident = values.map({k: v[0] for k, v in rewritten.items()})
+    ident = new_ident.where(new_ident.notna(), values).astype(object)
+    prefix = values.map({k: v[1] for k, v in rewritten.items()}).astype(object)
+    prefix = prefix.where(prefix.notna(), "")
+    return ident.where(ident.notna(), None), prefix
 
 
 def _single(recipients: pd.Series) -> pd.Series:
     """Return the only recipient of each record, or None (none, or several)."""
-
-    def one(values: object) -> object:
-        if values is None or isinstance(values, float):
-            return None
-        return values[0] if len(values) == 1 else None
-
-    return recipients.map(one).astype(object)
+    one = [
+        v[0] if v is not None and not isinstance(v, float) and len(v) == 1 else None
+        for v in recipients
+    ]
+    return pd.Series(one, index=recipients.index, dtype=object)
 
 
 def ends(events: pd.DataFrame, region: str = "GB") -> pd.DataFrame:
@@ -127,6 +127,10 @@ def window_pairs(
 
 def key_codes(*columns: pd.Series) -> list[np.ndarray]:
     """Return integer codes for string keys, shared across the given columns (None is -1)."""
-    values = sorted({v for c in columns for v in c.dropna().unique()})
-    code = {v: k for k, v in enumerate(values)}
-    return [c.map(lambda v: code.get(v, -1)).astype("int64").to_numpy() for c in columns]
+    joined = pd.concat([c.astype(object) for c in columns], ignore_index=True)
+    codes, _ = pd.factorize(joined, sort=True)
+    out, start = [], 0
+    for c in columns:
+        out.append(codes[start : start + len(c)].astype("int64"))
+        start += len(c)
+    return out

@@ -56,6 +56,7 @@ from analyses import clock_agreement
 from analyses._both_ends_findings import findings_for, offsets_table
 from analyses._clock_agreement_ends import ends as contact_ends
 from atlas.analysis import AnalysisResult, AnalysisSpec
+from atlas.attribution import attribute
 from atlas.case import Case
 from atlas.errors import ParamError
 
@@ -101,12 +102,13 @@ class Params:
 
 def run(events: pd.DataFrame, case: Case, params: Params) -> AnalysisResult:
     """Match anonymous contact received by the victim with the suspect's outgoing records."""
-    est = clock_agreement.estimate(events, case, clock_agreement.Params())
+    ends = contact_ends(events, case.default_region)
+    est = clock_agreement.estimate(events, case, clock_agreement.Params(), ends=ends)
     offsets = est.offset_s() if params.apply_clock_offsets else {}
     offsets_ms = {e: int(round(s * 1000)) for e, s in offsets.items()}
-    ends = contact_ends(events, case.default_region)
-    recv = sel.received(ends, events, case, offsets_ms)
-    sent = sel.sent(ends, events, case, offsets_ms)
+    att = attribute(events, case).set_index(events["event_id"])
+    recv = sel.received(ends, att, case, offsets_ms)
+    sent = sel.sent(ends, att, case, offsets_ms)
     cand = bm.candidates(
         recv, sent, params.tolerance_s, params.sms_delay_s, params.duration_tolerance_s
     )

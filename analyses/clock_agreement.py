@@ -162,10 +162,16 @@ def references_in(events: pd.DataFrame, params: Params) -> tuple[str, ...]:
     return tuple(sorted(set(events.loc[is_ref, "exhibit_ref"].dropna().unique())))
 
 
-def estimate(events: pd.DataFrame, case: Case, params: Params) -> Estimate:
-    """Estimate each exhibit's clock offset from the reference; ``events`` is not modified."""
+def estimate(
+    events: pd.DataFrame, case: Case, params: Params, ends: pd.DataFrame | None = None
+) -> Estimate:
+    """Estimate each exhibit's clock offset from the reference; ``events`` is not modified.
+
+    ``ends`` may pass ``_clock_agreement_ends.ends(events, case.default_region)`` already
+    computed by the caller (both_ends does), to save computing it twice.
+    """
     references = references_in(events, params)
-    ends = contact_ends(events, case.default_region)
+    ends = contact_ends(events, case.default_region) if ends is None else ends
     usable = ends.loc[ends["originator"].notna() | ends["receiver"].notna()].reset_index(drop=True)
     cand = cp.candidates(usable, references, params.window_s)
     kept = cp.unique_pairs(cand, usable, params.pair_tolerance_s)
