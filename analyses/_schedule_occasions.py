@@ -114,8 +114,8 @@ def group(records: pd.DataFrame, grouping: str, gap_minutes: int) -> tuple[pd.Da
             .to_numpy(dtype=bool)
         )
         if loc.any():
-            times = records.loc[loc, "timestamp_utc"].astype("int64").to_numpy()
-            starts = np.r_[True, np.diff(times) > gap_minutes * 60 * 10**9]
+            gaps = records.loc[loc, "timestamp_utc"].diff().to_numpy()[1:]
+            starts = np.r_[True, gaps > np.timedelta64(gap_minutes, "m")]
             run = np.cumsum(starts)
             key = key.copy()
             key[loc] = [f"episode:{n}" for n in run]
