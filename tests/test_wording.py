@@ -40,6 +40,8 @@ ALLOWED = [
     "Whether any record falls within an exception is for the officer and the court.",
     "Identifiers are never merged into a person, even where other material suggests who used them.",
     "The order was served at 16:48 GMT; 155 records were recorded after service.",
+    "Atlas never decides whether occasions amount to a course of conduct.",
+    "Whether any record amounts to a breach of the order is for the officer, the CPS and the court.",
 ]
 
 
