@@ -118,6 +118,7 @@ def _totals(contacts: pd.DataFrame, replies: pd.DataFrame, window: tuple,
         "records_in_several_exhibits": sent.get("records_in_several_exhibits", 0),
         "reply_records": records.get("replies", {}).get("records", len(replies)),
         "same_contact_seconds": tolerance_s,
+        "clock_offsets": [f"{e} {o:+.1f} s" for e, o in sent.get("offsets", {}).items()] or ["none"],
         "channels": [f"{c}: {n}" for c, n in by_channel.items()],
         "first_utc": contacts["timestamp_utc"].iloc[0], "last_utc": contacts["timestamp_utc"].iloc[-1],
         "records_start_utc": window[0], "records_end_utc": window[1]}, tuple(contacts["event_id"]))

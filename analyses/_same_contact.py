@@ -10,7 +10,8 @@ by fewer.
 ``tolerance_s`` of each other, chaining, into clusters. Records of one exhibit are never
 merged with each other: they are separate records of that exhibit. Within a cluster, the
 exhibit holding the most records supplies the cluster's *representative* records, and the
-cluster counts as that many contacts. That is the smallest number of contacts the records
+cluster counts as that many contacts (ties: an exhibit whose clock needed no correction, then
+the first in natural order). That is the smallest number of contacts the records
 can stand for (a lower bound): if two exhibits hold different messages of the same burst,
 the true number is higher, up to the number of records. Both numbers are reported.
 
@@ -44,7 +45,8 @@ def family(kind: pd.Series, channel: pd.Series) -> pd.Series:
     return out
 
 
-def collapse(records: pd.DataFrame, tolerance_s: float) -> tuple[pd.DataFrame, dict[str, int]]:
+def collapse(records: pd.DataFrame, tolerance_s: float, offsets: dict[str, float] | None = None,
+             ) -> tuple[pd.DataFrame, dict[str, int]]:
     """Return ``(representatives, counts)`` for contact records of one direction.
 
     ``records`` needs ``event_id``, ``timestamp_utc``, ``kind``, ``channel``, ``exhibit_ref``,
@@ -61,11 +63,14 @@ def collapse(records: pd.DataFrame, tolerance_s: float) -> tuple[pd.DataFrame, d
         frame["cluster"] = np.arange(len(frame), dtype="int64")
         frame["also_recorded"] = np.zeros(len(frame), dtype="int64")
         return frame, {"records": len(frame), "contacts": len(frame), "records_in_several_exhibits": 0}
-    frame["family"], frame["cluster"] = _clusters(frame, tolerance_s)
+    frame["family"], frame["cluster"] = _clusters(frame, tolerance_s, offsets)
 
     per = frame.groupby(["cluster", "exhibit_ref"], sort=True).size().rename("n").reset_index()
     per["natural"] = per["exhibit_ref"].map(_natural)
-    per = per.sort_values(["cluster", "n", "natural"], ascending=[True, False, True], kind="stable")
+    # Ties go to an exhibit whose clock needed no correction, then to natural order.
+    per["skew"] = per["exhibit_ref"].map(lambda e: abs((offsets or {}).get(e, 0.0)))
+    per = per.sort_values(["cluster", "n", "skew", "natural"], ascending=[True, False, True, True],
+                          kind="stable")
     chosen = per.drop_duplicates("cluster", keep="first")
     size = frame.groupby("cluster").size()
     exhibits = per.groupby("cluster").size()
@@ -80,13 +85,14 @@ def collapse(records: pd.DataFrame, tolerance_s: float) -> tuple[pd.DataFrame, d
     return reps.reset_index(drop=True), counts
 
 
-def clusters_table(records: pd.DataFrame, tolerance_s: float) -> pd.DataFrame:
+def clusters_table(records: pd.DataFrame, tolerance_s: float,
+                   offsets: dict[str, float] | None = None) -> pd.DataFrame:
     """Return one row per cluster held by more than one exhibit: every record behind it, cited."""
     if records.empty or tolerance_s <= 0:
         return pd.DataFrame(columns=list(CLUSTER_COLUMNS))
-    reps, _ = collapse(records, tolerance_s)
+    reps, _ = collapse(records, tolerance_s, offsets)
     frame = records.sort_values(ORDER, kind="stable").reset_index(drop=True)
-    frame["family"], frame["cluster"] = _clusters(frame, tolerance_s)
+    frame["family"], frame["cluster"] = _clusters(frame, tolerance_s, offsets)
     rep_ids = set(reps["event_id"])
     rows = []
     for c, group in frame.groupby("cluster", sort=True):
@@ -107,10 +113,14 @@ CLUSTER_COLUMNS = ("first_utc", "last_utc", "family", "exhibits", "records", "co
                    "counted_from", "event_ids")
 
 
-def _clusters(frame: pd.DataFrame, tolerance_s: float) -> tuple[pd.Series, np.ndarray]:
+def _clusters(frame: pd.DataFrame, tolerance_s: float,
+              offsets: dict[str, float] | None = None) -> tuple[pd.Series, np.ndarray]:
     """Return each record's family and cluster number (same family, gaps of at most the tolerance)."""
     fam = family(frame["kind"], frame["channel"])
     ns = frame["timestamp_utc"].astype("datetime64[ns, UTC]").astype("int64").to_numpy()
+    if offsets:
+        ahead = frame["exhibit_ref"].map(offsets).fillna(0.0).to_numpy(dtype=float)
+        ns = ns - np.round(ahead * 1e9).astype("int64")
     order = np.lexsort((np.arange(len(frame)), ns, fam.to_numpy(dtype=str)))
     fam_sorted, ns_sorted = fam.to_numpy(dtype=str)[order], ns[order]
     start = np.r_[True, fam_sorted[1:] != fam_sorted[:-1]] | np.r_[True, np.diff(ns_sorted) > int(tolerance_s * 1e9)]

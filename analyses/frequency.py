@@ -55,7 +55,7 @@ from atlas.case import KEY_DATE_KINDS, Case
 from atlas.errors import ParamError
 
 REQUIRES = ("event_id", "timestamp_utc", "kind", "channel", "direction", "sender", "recipients",
-            "exhibit_ref", "source_sha256", "seq", "thread", "text")
+            "exhibit_ref", "source_sha256", "seq", "thread", "text", "parser", "locator")
 LIMITATIONS = ("frequency.device_not_person", "frequency.channels_in_store_only",
                "frequency.gaps_not_absence", "frequency.unattributed_not_counted",
                "frequency.replies_thread_basis", "frequency.stop_phrases_are_leads",
@@ -94,6 +94,9 @@ class Params:
     same_contact_seconds: int = 120
     """Records of the same kind of contact in different exhibits this close in time (seconds,
     chaining) are taken as one contact recorded twice; 0 counts every record."""
+    same_contact_clock_offsets: bool = True
+    """Take each exhibit's clock offset (as the clock_agreement analysis estimates it, with its
+    default parameters) off its times before matching records of the same contact."""
     stop_phrases: tuple[str, ...] = fc.load_phrases()
     """Phrases that make a complainant's message a stop-request candidate (default: the file)."""
 
@@ -128,9 +131,12 @@ def run(events: pd.DataFrame, case: Case, params: Params) -> AnalysisResult:
     if contacts.empty:
         return _empty(params, len(replies))
     # The same contact held by several exhibits (handset, CDR, UFED report) is counted once.
-    same = clusters_table(contacts, params.same_contact_seconds)
-    contacts, sent = collapse(contacts, params.same_contact_seconds)
-    replies, replied = collapse(replies, params.same_contact_seconds)
+    # Clocks that disagree with the network's are corrected for this matching only.
+    offsets = _offsets(events, case) if params.same_contact_clock_offsets else {}
+    same = clusters_table(contacts, params.same_contact_seconds, offsets)
+    contacts, sent = collapse(contacts, params.same_contact_seconds, offsets)
+    replies, replied = collapse(replies, params.same_contact_seconds, offsets)
+    sent["offsets"] = offsets
     tables = fc.per_day_and_week(contacts, replies, window, tz)
     tables["heatmap"] = fc.heatmap(contacts, tz)
     tables["same_contact"] = same
@@ -163,6 +169,13 @@ def run(events: pd.DataFrame, case: Case, params: Params) -> AnalysisResult:
               "dispersion_x1000": round(phi * 1000)}
     return AnalysisResult(analysis=ANALYSIS, params=params, tables=tables, findings=findings,
                           limitations=LIMITATIONS, counts=counts)
+
+
+def _offsets(events: pd.DataFrame, case: Case) -> dict[str, float]:
+    from analyses import clock_agreement
+
+    est = clock_agreement.estimate(events[list(clock_agreement.REQUIRES)], case, clock_agreement.Params())
+    return {e: o for e, o in sorted(est.offset_s().items()) if o != 0.0}
 
 
 def _bursts(contacts: pd.DataFrame, spans: list[tuple[int, int]]) -> pd.DataFrame:

@@ -53,3 +53,14 @@ def test_different_kinds_and_distant_times_stay_separate_and_zero_tolerance_coun
     assert collapse(frame, 120)[1]["contacts"] == 4
     assert collapse(frame, 0)[1] == {"records": 4, "contacts": 4, "records_in_several_exhibits": 0}
     assert clusters_table(frame, 120).empty
+
+
+def test_a_fast_handset_clock_is_taken_off_before_matching():
+    # The handset (DI/7) runs 187 s fast: its record of the network's (DI/14) call matches only
+    # once the offset is taken off, and the times shown stay as the exhibits recorded them.
+    frame = events([_rec("2024-01-01 10:00:00", "DI/14"), _rec("2024-01-01 10:03:07", "DI/7")])
+    assert collapse(frame, 120)[1]["contacts"] == 2
+    reps, counts = collapse(frame, 120, {"DI/7": 187.0})
+    assert counts["contacts"] == 1 and counts["records_in_several_exhibits"] == 2
+    assert str(reps["timestamp_utc"].iloc[0]).startswith("2024-01-01 10:00:00")
+    assert len(clusters_table(frame, 120, {"DI/7": 187.0})) == 1
