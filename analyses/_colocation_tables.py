@@ -12,6 +12,7 @@ from analyses._colocation_geo import Area, haversine_m, zone_status
 from analyses._colocation_sweep import Track, merge_spans, sweep_pairs
 from atlas.analysis import Finding
 from atlas.case import Case
+from atlas.provenance import exhibit_key
 
 PLACE_RECORD_COLUMNS = (
     "area", "area_kind", "person", "episode", "event_id", "exhibit_ref", "locator", "kind",
@@ -47,7 +48,16 @@ def _local_date(ts: pd.Timestamp, zone: str) -> str:
 
 
 def _joined(values: pd.Series) -> str:
-    return ", ".join(sorted(pd.unique(values.dropna().astype(str))))
+    return ", ".join(sorted(pd.unique(values.dropna().astype(str)), key=exhibit_key))
+
+
+ORDER_PERIOD_TEXT = {
+    "before_made": "before the order was made",
+    "made_not_served": "after the order was made and before it was served",
+    "after_service": "after the order was served",
+    "after_expiry": "after the order expired",
+    None: "not applicable (the place is not an order zone)",
+}
 
 
 def _order_period(case: Case, area: Area, start: pd.Timestamp) -> str | None:
@@ -265,7 +275,10 @@ def place_findings(rows: pd.DataFrame, eps: pd.DataFrame, areas: tuple[Area, ...
                     "closest_m": ep.closest_m, "records": ep.records, "within_records": ep.within_records,
                     "indeterminate_records": ep.indeterminate_records, "basis": ep.basis,
                     "status": ep.status, "exhibits": ep.exhibits, "accuracy_assumed": ep.accuracy_assumed,
-                    "order_period": ep.order_period, "outside_records_during": ep.outside_records_during},
+                    "order_period": ep.order_period,
+                    "order_period_text": ORDER_PERIOD_TEXT.get(ep.order_period if isinstance(ep.order_period, str)
+                                                               else None, ORDER_PERIOD_TEXT[None]),
+                    "outside_records_during": ep.outside_records_during},
                     ids))
             out.append(Finding("colocation.place_summary", {
                 **base, "episodes": len(mine), "days": int(mine["first_local_date"].nunique()),

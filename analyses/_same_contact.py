@@ -26,6 +26,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from atlas.provenance import exhibit_key
+
 TELEPHONY = frozenset({"", "phone", "call", "calls", "cellular", "gsm", "voice", "telephony",
                        "sms", "mms", "text"})
 ORDER = ["timestamp_utc", "exhibit_ref", "source_sha256", "seq"]
@@ -130,6 +132,6 @@ def _clusters(frame: pd.DataFrame, tolerance_s: float,
 
 
 def _natural(ref: str) -> str:
-    """Sort key for exhibit refs: ``DI/2`` before ``DI/15``."""
-    head, _, tail = str(ref).rpartition("/")
-    return f"{head}\x1f{int(tail):012d}" if tail.isdigit() else f"{ref}\x1f"
+    """Sort key for exhibit refs as text: ``DI/2`` before ``DI/15``."""
+    head, number, tail = exhibit_key(ref)
+    return f"{head}\x1f{number + 1:012d}\x1f{tail}"

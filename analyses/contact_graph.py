@@ -50,6 +50,7 @@ from atlas.analysis import AnalysisResult, AnalysisSpec, Finding
 from atlas.attribution import attribute
 from atlas.case import Case
 from atlas.errors import ParamError
+from atlas.provenance import exhibit_key
 
 CONTACT_KINDS = ("call", "sms", "mms", "chat_message", "email", "social_interaction")
 POST_KIND = "social_post"
@@ -143,8 +144,9 @@ def _edges(links: pd.DataFrame) -> pd.DataFrame:
     ordered = links.sort_values(keys, kind="stable").reset_index(drop=True)
     starts = _starts(ordered, keys)
     stops = np.r_[starts[1:], len(ordered)].astype(np.int64)
-    exhibits = (ordered[[*keys, "exhibit_ref"]].drop_duplicates()
-                .sort_values([*keys, "exhibit_ref"], kind="stable").reset_index(drop=True))
+    exhibits = ordered[[*keys, "exhibit_ref"]].drop_duplicates()
+    exhibits = (exhibits.assign(_ref=exhibits["exhibit_ref"].map(lambda r: "%s\x1f%012d\x1f%s" % exhibit_key(r)))
+                .sort_values([*keys, "_ref"], kind="stable").drop(columns="_ref").reset_index(drop=True))
     table = ordered.loc[starts, keys].reset_index(drop=True).assign(
         events=stops - starts,
         first_utc=ordered["timestamp_utc"].to_numpy()[starts] if len(starts) else [],

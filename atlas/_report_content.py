@@ -8,7 +8,6 @@ documents and case.toml; words come from ``report_templates/statement``. The sec
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +15,7 @@ import pandas as pd
 
 from atlas._report_model import Block, config, inert, one_line, render, render_one
 from atlas.case import Case
+from atlas.provenance import exhibit_key
 
 
 @dataclass
@@ -47,10 +47,7 @@ class Facts:
         return None
 
 
-def ref_key(ref: str) -> tuple[str, int, str]:
-    """Sort exhibit references naturally: DI/2 before DI/10."""
-    m = re.fullmatch(r"(.*?)(\d+)([A-Za-z]*)", ref)
-    return (m.group(1), int(m.group(2)), m.group(3)) if m else (ref, -1, "")
+ref_key = exhibit_key  # natural order: DI/2 before DI/10
 
 
 def join_refs(refs: list[str]) -> str:

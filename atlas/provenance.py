@@ -8,6 +8,7 @@ source file.
 from __future__ import annotations
 
 import hashlib
+import re
 
 
 def line(number: int) -> str:
@@ -69,3 +70,12 @@ def sha256_file(path: str, chunk: int = 1 << 20) -> str:
             if not block:
                 return h.hexdigest()
             h.update(block)
+
+
+_REF = re.compile(r"(.*?)(\d+)([A-Za-z]*)")
+
+
+def exhibit_key(ref: str) -> tuple[str, int, str]:
+    """Sort key for exhibit references in natural order: ``DI/2`` before ``DI/10``."""
+    m = _REF.fullmatch(str(ref))
+    return (m.group(1), int(m.group(2)), m.group(3)) if m else (str(ref), -1, "")
