@@ -29,63 +29,6 @@ from atlas.store import read_manifest
 from atlas.wording import check_blocks
 from tests.analyses.helpers import synthetic_case
 
-
-def _install_exhibits_standin() -> None:
-    """Stand in for atlas.exhibits (another task) until it exists: a chart per analysis and the chronology."""
-    import csv
-    import hashlib
-    import sys
-    import types
-    from dataclasses import dataclass
-
-    import atlas
-    from atlas.store import load_events
-
-    @dataclass(frozen=True)
-    class ProducedExhibit:
-        ref: str
-        path: str
-        title: str
-        production: str
-        media_type: str
-        sha256: str
-        sources: tuple
-        analysis: str | None
-        redacted: bool
-
-    def produce_exhibits(case, out_dir, prefix, first_number, *, cited_event_ids, redact_third_parties=False):  # noqa: ANN001, ANN202
-        shas = {i["exhibit_ref"]: i["source_sha256"] for i in read_manifest(case.root)["ingests"]}
-        ev = load_events(case.root, columns=["event_id", "exhibit_ref", "locator", "text"])
-        ev = ev[ev.event_id.isin(set(cited_event_ids))]
-        out, n = [], first_number
-        for png in sorted((case.root / "results").glob("*/*.png")):
-            dst = out_dir / f"{prefix}-{n}.png"
-            shutil.copyfile(png, dst)
-            out.append(ProducedExhibit(f"{prefix}/{n}", dst.relative_to(case.root).as_posix(), f"Chart {png.stem}",
-                                       f"I produce as exhibit {prefix}/{n} a chart ({png.stem}).", "image/png",
-                                       hashlib.sha256(dst.read_bytes()).hexdigest(),
-                                       tuple(sorted(shas.items()))[:1], png.parent.name, False))
-            n += 1
-        dst = out_dir / f"{prefix}-{n}-chronology.csv"
-        with open(dst, "w", encoding="utf-8", newline="") as fh:
-            csv.writer(fh).writerows(ev.itertuples(index=False))
-        out.append(ProducedExhibit(f"{prefix}/{n}", dst.relative_to(case.root).as_posix(), "Chronology of cited records",
-                                   f"I produce as exhibit {prefix}/{n} a chronology.", "text/csv",
-                                   hashlib.sha256(dst.read_bytes()).hexdigest(),
-                                   tuple(sorted((r, shas[r]) for r in set(ev.exhibit_ref))), None, False))
-        return out
-
-    module = types.ModuleType("atlas.exhibits")
-    module.ProducedExhibit, module.produce_exhibits = ProducedExhibit, produce_exhibits
-    sys.modules["atlas.exhibits"] = module
-    atlas.exhibits = module
-
-
-try:
-    import atlas.exhibits  # noqa: F401 - the real module, once it exists
-except ModuleNotFoundError:
-    _install_exhibits_standin()
-
 CITE = re.compile(r"\[([\d,]+) records?: ([^;\]]+)(?:; listed in ([^\]]+))?\]")
 
 

@@ -16,16 +16,9 @@ from atlas.case import load_case
 from atlas.cli import main
 from atlas.errors import CaseConfigError, UsageError
 from atlas.ingest import ingest_file
+from atlas.report import write_report
 from atlas.verify import verify
 from atlas.wording import WordingError
-from tests.test_report import _install_exhibits_standin
-
-try:
-    import atlas.exhibits  # noqa: F401
-except ModuleNotFoundError:
-    _install_exhibits_standin()
-
-from atlas.report import write_report  # noqa: E402
 
 HOSTILE = "=HYPERLINK(\"http://x.invalid\",\"open\") <b>bold</b> \u202eevil\u202c \x07bell"
 
