@@ -249,7 +249,7 @@ def coverage_findings(records: pd.DataFrame, persons: tuple[str, ...]) -> list[F
             continue
         out.append(Finding("colocation.coverage", {
             "person": person, "records": len(mine), "first_utc": mine["start"].iloc[0],
-            "last_utc": mine["end"].max(), "exhibits": sorted(pd.unique(mine["exhibit_ref"]).tolist()),
+            "last_utc": mine["end"].max(), "exhibits": sorted(pd.unique(mine["exhibit_ref"]).tolist(), key=exhibit_key),
             "assumed_accuracy_records": int(mine["accuracy_assumed"].sum())},
             (mine["event_id"].iloc[0], mine["event_id"].iloc[-1]) if len(mine) > 1 else (mine["event_id"].iloc[0],)))
     return out

@@ -258,7 +258,7 @@ def _unattributed_findings(links: pd.DataFrame, case: Case, params: Params) -> l
             finding = Finding(key=key, values={
                 "identifier": _label(node), "person": victim.id, "person_name": victim.name,
                 "count": len(group), "channels": sorted(group["channel"].unique().tolist()),
-                "exhibits": sorted(group["exhibit_ref"].unique().tolist()),
+                "exhibits": sorted(group["exhibit_ref"].unique().tolist(), key=exhibit_key),
                 "first_utc": group["timestamp_utc"].min(), "last_utc": group["timestamp_utc"].max()},
                 event_ids=tuple(group["event_id"]))
             found.append(((way != "to", unidentified, -len(group), node, pid), finding))

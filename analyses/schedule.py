@@ -48,6 +48,7 @@ from analyses._schedule_tags import S2A3, TAGS, select
 from atlas.analysis import AnalysisResult, AnalysisSpec, Finding
 from atlas.case import Case
 from atlas.errors import ParamError
+from atlas.provenance import exhibit_key
 
 REQUIRES = (
     "event_id",
@@ -261,7 +262,7 @@ def _tag_findings(records: pd.DataFrame, tags: pd.DataFrame, sel, params: Params
                 first, second = grp.split("|", 1)
                 values = _span(part) | {
                     "s2a3": _refs(key),
-                    "exhibits": sorted(part["exhibit_ref"].unique()),
+                    "exhibits": sorted(part["exhibit_ref"].unique(), key=exhibit_key),
                 }
                 if key == "at_place":
                     radius = next(r for name, _p, r in sel.places if name == first)
