@@ -39,6 +39,7 @@ from atlas import redact
 from atlas._exhibits_files import read_csv, write_csv, write_xlsx
 from atlas._report_model import TEMPLATE_DIR
 from atlas.case import Case
+from atlas.errors import AtlasError
 from atlas.provenance import exhibit_key, sha256_file
 from atlas.store import load_events, read_manifest
 from atlas.timeline import display_times
@@ -121,6 +122,11 @@ def produce_exhibits(case: Case, out_dir: Path, prefix: str, first_number: int, 
     plan.append(_Planned("chronology_xlsx", "chronology", "chronology", ".xlsx", None, chrono_src,
                          lambda p: write_xlsx(p, [("chronology", rows)], transform), {"count": len(cited)}))
 
+    taken = set(sha_of)
+    clash = [f"{prefix}/{n}" for n in range(first_number, first_number + len(plan)) if f"{prefix}/{n}" in taken]
+    if clash:
+        raise AtlasError(f"derived exhibit reference {clash[0]} is already a source exhibit; choose another "
+                         "--exhibit-prefix or first number")
     out_dir.mkdir(parents=True, exist_ok=True)
     produced = []
     for n, item in enumerate(plan, start=first_number):

@@ -169,3 +169,11 @@ def test_synthetic_case_map_files_parse_and_schedule_is_produced(tmp_path):
     schedule = [p for p in produced if p.path.endswith("schedule_schedule.csv")]
     assert schedule and "Schedule of occasions" in schedule[0].title
     assert {r for r, _ in schedule[0].sources} >= {"DI/1"}
+
+
+def test_a_derived_reference_never_repeats_a_source_reference(small, tmp_path):
+    from atlas.errors import AtlasError
+
+    with pytest.raises(AtlasError, match="JE/1 is already a source exhibit"):
+        produce_exhibits(small, small.root / "report" / "clash", "JE", 1, cited_event_ids=[])
+    assert not (small.root / "report" / "clash").exists()
