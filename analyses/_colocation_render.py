@@ -9,6 +9,7 @@ a handset; the legend says so.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -30,6 +31,8 @@ DPI = 120
 SIZE = (10.0, 8.5)
 STATUS_COLOURS = {"within": "#b2182b", "indeterminate": "#ef8a62"}
 NICE = (10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000)
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069\ufffe\uffff\ud800-\udfff]")
 
 
 def render(result: AnalysisResult, case: Case, folder: Path) -> list[Path]:
@@ -171,16 +174,21 @@ def _circle(area: Area, n: int = 72) -> str:
     return " ".join(pts)
 
 
+def _text(value: str) -> str:
+    """Escape for XML, showing characters XML cannot hold (and bidi overrides) as [U+XXXX]."""
+    return escape(_NOT_XML.sub(lambda m: f"[U+{ord(m.group()):04X}]", str(value)))
+
+
 def _placemark(name: str, desc: str, geometry: str, style: str, span: tuple[str, str] | None = None) -> str:
     when = f"<TimeSpan><begin>{span[0]}</begin><end>{span[1]}</end></TimeSpan>" if span else ""
-    return (f"<Placemark><name>{escape(name)}</name><description>{escape(desc)}</description>"
+    return (f"<Placemark><name>{_text(name)}</name><description>{_text(desc)}</description>"
             f"{when}<styleUrl>#{style}</styleUrl>{geometry}</Placemark>\n")
 
 
 def _kml(areas: tuple[Area, ...], rows: pd.DataFrame, eps: pd.DataFrame, pairs: pd.DataFrame,
          deps: pd.DataFrame, cells: pd.DataFrame, case: Case, path: Path) -> Path:
     out = ['<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2"><Document>\n',
-           f"<name>{escape(case.urn)}: co-location (recorded positions, not movements)</name>\n",
+           f"<name>{_text(case.urn)}: co-location (recorded positions, not movements)</name>\n",
            '<Style id="place"><LineStyle><color>ffb47545</color><width>2</width></LineStyle>'
            '<PolyStyle><color>33b47545</color></PolyStyle></Style>\n',
            '<Style id="zone"><LineStyle><color>ff7d1bc5</color><width>2</width></LineStyle>'
