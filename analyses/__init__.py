@@ -7,6 +7,7 @@ from analyses import (
     clock_agreement,
     colocation,
     contact_graph,
+    corroboration,
     coverage,
     frequency,
     identifier_changes,
@@ -29,4 +30,5 @@ ANALYSES: tuple[AnalysisSpec, ...] = (
     orders.ANALYSIS,
     occasions.ANALYSIS,
     schedule.ANALYSIS,
+    corroboration.ANALYSIS,
 )
