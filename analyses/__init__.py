@@ -13,6 +13,7 @@ from analyses import (
     identifier_changes,
     occasions,
     orders,
+    presence,
     schedule,
     threat_screen,
 )
@@ -24,6 +25,7 @@ ANALYSES: tuple[AnalysisSpec, ...] = (
     frequency.ANALYSIS,
     clock_agreement.ANALYSIS,
     colocation.ANALYSIS,
+    presence.ANALYSIS,
     identifier_changes.ANALYSIS,
     both_ends.ANALYSIS,
     threat_screen.ANALYSIS,
