@@ -85,19 +85,14 @@ def contact_records(events: pd.DataFrame, case: Case) -> pd.DataFrame:
         "kind": rec["kind"][keep], "channel": rec["channel"][keep].fillna(rec["kind"][keep]),
         "direction": rec["direction"][keep], "sender": raw_sender[keep], "counterparts": counterparts,
         "basis": basis[keep]}, columns=list(CONTACT_COLUMNS))
-    out["unattributed"] = [c if b != "attributed" else [] for c, b in zip(out["counterparts"], out["basis"],
-                                                                         strict=True)]
-    out["unattributed"] = [_unattributed(c, owners) for c in out["unattributed"]]
+    out["unattributed"] = [[] if b == "attributed" else [p for p in c if p not in owners]
+                           for c, b in zip(out["counterparts"], out["basis"], strict=True)]
     return out.sort_values(["timestamp_utc", "event_id"], kind="stable").reset_index(drop=True)
 
 
 def _counterparts(sender: object, recipients: object) -> list[str]:
     parties = ([sender] if isinstance(sender, str) else []) + list(recipients if recipients is not None else ())
     return sorted(set(parties))
-
-
-def _unattributed(parties: list[str], owners: dict[str, str]) -> list[str]:
-    return [p for p in parties if p not in owners]
 
 
 def location_data(events: pd.DataFrame, case: Case, params: object) -> pd.DataFrame:

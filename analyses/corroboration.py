@@ -61,7 +61,7 @@ REQUIRES = ("event_id", "exhibit_ref", "locator", "kind", "channel", "timestamp_
             "location_method", "cell_id", "extra")
 LIMITATIONS = tuple(f"corroboration.{k}" for k in (
     "not_credibility", "window_from_words", "device_not_person", "unattributed", "gaps_not_absence",
-    "cell_areas", "uncertainty", "places_by_name", "clock_offsets", "no_opinion"))
+    "cell_areas", "uncertainty", "places_by_name", "clock_offsets", "same_record_two_exhibits", "no_opinion"))
 ENTRY_TABLE = ("entry", "event_id", "exhibit_ref", "locator", "precision", "written_start_utc",
                "window_start_utc", "window_end_utc", "tz_flag", "topics", "places", "contacts", "contacts_unattributed",
                "within_place", "far", "located_other", "areas_indeterminate", "statuses")
@@ -106,6 +106,11 @@ def run(events: pd.DataFrame, case: Case, params: Params) -> AnalysisResult:
     contacts = contact_records(events, case)
     located = location_data(events, case, params)
     spans = sources(events, contacts, located)
+    # Plain object columns: the per-entry slices below are then cheap (Arrow-backed text is not).
+    contacts = contacts.astype({c: object for c in ("event_id", "exhibit_ref", "locator", "kind", "channel",
+                                                   "direction", "sender", "basis")})
+    located = located.astype({c: object for c in ("event_id", "exhibit_ref", "locator", "kind", "person",
+                                                 "basis")})
     victims, suspects = role_ids(case, "victim"), role_ids(case, "suspect")
     victim_places = tuple(p for p in case.places if p.person in victims)
     areas = case_areas(case, tuple(sorted(suspects)), ())
