@@ -44,8 +44,21 @@ from analyses._colocation_records import cell_records, join_cells, location_reco
 from atlas.case import Case
 
 TRACK_KINDS = ("location_fix", "location_visit")
-VICTIM_COLUMNS = ("person", "event_id", "exhibit_ref", "locator", "kind", "start", "end", "latitude",
-                  "longitude", "radius_m", "accuracy_assumed", "basis", "is_area")
+VICTIM_COLUMNS = (
+    "person",
+    "event_id",
+    "exhibit_ref",
+    "locator",
+    "kind",
+    "start",
+    "end",
+    "latitude",
+    "longitude",
+    "radius_m",
+    "accuracy_assumed",
+    "basis",
+    "is_area",
+)
 
 
 def _us(values: pd.Series) -> np.ndarray:
@@ -53,7 +66,9 @@ def _us(values: pd.Series) -> np.ndarray:
     return values.to_numpy(dtype="datetime64[us]").astype(np.int64)
 
 
-def victim_records(events: pd.DataFrame, case: Case, victims: tuple[str, ...], params) -> pd.DataFrame:  # noqa: ANN001
+def victim_records(
+    events: pd.DataFrame, case: Case, victims: tuple[str, ...], params
+) -> pd.DataFrame:  # noqa: ANN001
     """Return the victims' points and areas, one row per record, sorted by (start, event_id)."""
     rec = location_records(events, case, params.assumed_accuracy_m)
     rec = rec[rec["kind"].isin(TRACK_KINDS) & rec["person"].isin(victims)]
@@ -65,16 +80,25 @@ def victim_records(events: pd.DataFrame, case: Case, victims: tuple[str, ...], p
     if len(cells):
         joined = join_cells(cells, site_frame(events), params.cell_range_m, case.display_timezone)
         joined = joined[joined["cell_site_status"] == "matched"]
-        frames.append(pd.DataFrame({
-            "person": joined["person"].to_numpy(), "event_id": joined["event_id"].to_numpy(),
-            "exhibit_ref": joined["exhibit_ref"].to_numpy(), "locator": joined["locator"].to_numpy(),
-            "kind": joined["kind"].to_numpy(), "start": joined["timestamp_utc"].to_numpy(),
-            "end": joined["timestamp_utc"].to_numpy(),
-            "latitude": joined["cell_site_lat"].to_numpy("float64"),
-            "longitude": joined["cell_site_lon"].to_numpy("float64"),
-            "radius_m": np.full(len(joined), float(params.cell_range_m)),
-            "accuracy_assumed": np.zeros(len(joined), bool), "basis": "cell_site",
-            "is_area": np.ones(len(joined), bool)}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "person": joined["person"].to_numpy(),
+                    "event_id": joined["event_id"].to_numpy(),
+                    "exhibit_ref": joined["exhibit_ref"].to_numpy(),
+                    "locator": joined["locator"].to_numpy(),
+                    "kind": joined["kind"].to_numpy(),
+                    "start": joined["timestamp_utc"].to_numpy(),
+                    "end": joined["timestamp_utc"].to_numpy(),
+                    "latitude": joined["cell_site_lat"].to_numpy("float64"),
+                    "longitude": joined["cell_site_lon"].to_numpy("float64"),
+                    "radius_m": np.full(len(joined), float(params.cell_range_m)),
+                    "accuracy_assumed": np.zeros(len(joined), bool),
+                    "basis": "cell_site",
+                    "is_area": np.ones(len(joined), bool),
+                }
+            )
+        )
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame(columns=list(VICTIM_COLUMNS))
@@ -84,8 +108,9 @@ def victim_records(events: pd.DataFrame, case: Case, victims: tuple[str, ...], p
     return out.sort_values(["start", "event_id"], kind="stable").reset_index(drop=True)
 
 
-def window_pairs(vstart: np.ndarray, vend: np.ndarray, lo_us: np.ndarray,
-                 hi_us: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def window_pairs(
+    vstart: np.ndarray, vend: np.ndarray, lo_us: np.ndarray, hi_us: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Return (episode index, record index) of records overlapping each window [lo, hi].
 
     ``vstart`` must be sorted ascending. A record overlaps when start <= hi and end >= lo.
@@ -103,8 +128,9 @@ def window_pairs(vstart: np.ndarray, vend: np.ndarray, lo_us: np.ndarray,
     return ep[keep].astype(np.int64), rec[keep].astype(np.int64)
 
 
-def nearest_outside(vstart: np.ndarray, vend: np.ndarray, lo_us: np.ndarray,
-                    hi_us: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def nearest_outside(
+    vstart: np.ndarray, vend: np.ndarray, lo_us: np.ndarray, hi_us: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Return, per window, the latest record end before ``lo`` and the first start after ``hi``.
 
     Missing values are -1. Used to say how far the nearest record lies when a window is empty.
@@ -121,11 +147,14 @@ def nearest_outside(vstart: np.ndarray, vend: np.ndarray, lo_us: np.ndarray,
     return before.astype(np.int64), after.astype(np.int64)
 
 
-def classify(d: np.ndarray, r: np.ndarray, is_area: np.ndarray, radius_m: np.ndarray,
-             min_separation_m: float) -> np.ndarray:
+def classify(
+    d: np.ndarray, r: np.ndarray, is_area: np.ndarray, radius_m: np.ndarray, min_separation_m: float
+) -> np.ndarray:
     """Return each record's class against its place (see the module docstring)."""
     could_be_inside = d - r <= radius_m
-    point = np.select([could_be_inside, d - r >= min_separation_m], ["at_place", "elsewhere"], "between")
+    point = np.select(
+        [could_be_inside, d - r >= min_separation_m], ["at_place", "elsewhere"], "between"
+    )
     area = np.where(could_be_inside, "area_overlaps", "area_apart")
     return np.where(is_area, area, point).astype(object)
 
@@ -144,8 +173,9 @@ def episode_status(classes: pd.Series) -> str:
     return "indeterminate"
 
 
-def near_places(case: Case, exclude: str, lat: np.ndarray, lon: np.ndarray,
-                r: np.ndarray) -> list[str]:
+def near_places(
+    case: Case, exclude: str, lat: np.ndarray, lon: np.ndarray, r: np.ndarray
+) -> list[str]:
     """Return the other case places whose circle could hold any of the positions, sorted by name."""
     out = []
     for p in case.places:

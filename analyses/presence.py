@@ -1,4 +1,4 @@
-"""Presence: the suspect's devices at the victim's places while her own devices are recorded elsewhere.
+"""Presence: the suspect's devices at the victim's places while her own are recorded elsewhere.
 
 Method:
     Places are the case places linked to a person whose role is victim (or
@@ -59,12 +59,37 @@ from atlas.attribution import role_ids
 from atlas.case import Case
 from atlas.errors import ParamError
 
-REQUIRES = ("event_id", "exhibit_ref", "locator", "kind", "timestamp_utc", "end_utc", "direction",
-            "sender", "recipients", "latitude", "longitude", "accuracy_m", "location_method",
-            "cell_id", "extra")
-LIMITATIONS = tuple(f"presence.{k}" for k in (
-    "device_not_person", "device_left", "records_not_movements", "gaps_not_absence", "accuracy",
-    "cell_areas", "thresholds", "geometry_only", "no_opinion"))
+REQUIRES = (
+    "event_id",
+    "exhibit_ref",
+    "locator",
+    "kind",
+    "timestamp_utc",
+    "end_utc",
+    "direction",
+    "sender",
+    "recipients",
+    "latitude",
+    "longitude",
+    "accuracy_m",
+    "location_method",
+    "cell_id",
+    "extra",
+)
+LIMITATIONS = tuple(
+    f"presence.{k}"
+    for k in (
+        "device_not_person",
+        "device_left",
+        "records_not_movements",
+        "gaps_not_absence",
+        "accuracy",
+        "cell_areas",
+        "thresholds",
+        "geometry_only",
+        "no_opinion",
+    )
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,16 +121,26 @@ class Params:
     """Indicative radius of a serving cell's area around its mast (a convention, not coverage)."""
 
     def __post_init__(self) -> None:
-        for name in ("radius_m", "min_separation_m", "assumed_accuracy_m", "max_accuracy_m",
-                     "cell_range_m"):
+        for name in (
+            "radius_m",
+            "min_separation_m",
+            "assumed_accuracy_m",
+            "max_accuracy_m",
+            "cell_range_m",
+        ):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and np.isfinite(value) and value >= 0):
                 raise ParamError(name, value, "must be a finite number of metres, 0 or more")
         if self.min_separation_m <= 0 or self.cell_range_m <= 0:
-            raise ParamError("min_separation_m/cell_range_m", (self.min_separation_m, self.cell_range_m),
-                             "must be more than 0")
+            raise ParamError(
+                "min_separation_m/cell_range_m",
+                (self.min_separation_m, self.cell_range_m),
+                "must be more than 0",
+            )
         if self.max_accuracy_m < self.assumed_accuracy_m:
-            raise ParamError("max_accuracy_m", self.max_accuracy_m, "must not be below assumed_accuracy_m")
+            raise ParamError(
+                "max_accuracy_m", self.max_accuracy_m, "must not be below assumed_accuracy_m"
+            )
         for name in ("max_gap_minutes", "episode_gap_minutes"):
             if getattr(self, name) < 0:
                 raise ParamError(name, getattr(self, name), "must be 0 or more")
@@ -121,26 +156,37 @@ def victim_places(case: Case, params: Params) -> tuple[Area, ...]:
     known = {p.name for p in case.places}
     unknown = [p for p in params.places if p not in known]
     if unknown:
-        raise ParamError("places", params.places, f"unknown place {unknown[0]!r}; known: "
-                         f"{', '.join(sorted(known)) or 'none'}")
-    chosen = [p for p in case.places if (p.name in params.places if params.places else p.person in victims)]
+        raise ParamError(
+            "places",
+            params.places,
+            f"unknown place {unknown[0]!r}; known: {', '.join(sorted(known)) or 'none'}",
+        )
+    chosen = [
+        p
+        for p in case.places
+        if (p.name in params.places if params.places else p.person in victims)
+    ]
     radius = lambda p: params.radius_m or p.radius_m  # noqa: E731
     if any(radius(p) >= params.min_separation_m for p in chosen):
-        raise ParamError("min_separation_m", params.min_separation_m,
-                         "must be more than the radius of every tested place")
+        raise ParamError(
+            "min_separation_m",
+            params.min_separation_m,
+            "must be more than the radius of every tested place",
+        )
     return tuple(Area(p.name, "place", p.name, p.lat, p.lon, float(radius(p))) for p in chosen)
 
 
 def run(events: pd.DataFrame, case: Case, params: Params) -> AnalysisResult:
-    """Find the suspect's episodes at the victim's places and what her devices show; ``events`` is not modified."""
+    """Find the suspect's episodes at her places and what her devices show; events are read only."""
     subjects = tuple(sorted(role_ids(case, "suspect")))
     victims = tuple(sorted(role_ids(case, "victim")))
     places = victim_places(case, params)
     recs = location_records(events, case, params.assumed_accuracy_m)
     suspect = recs[recs["person"].isin(subjects) & recs["kind"].isin(TRACK_KINDS)]
     usable = suspect[suspect["radius_m"] <= params.max_accuracy_m].reset_index(drop=True)
-    place_rows, eps = coloc.device_to_place(usable, places, subjects, case,
-                                            SimpleNamespace(gap_minutes=params.episode_gap_minutes))
+    place_rows, eps = coloc.device_to_place(
+        usable, places, subjects, case, SimpleNamespace(gap_minutes=params.episode_gap_minutes)
+    )
     vrec = victim_records(events, case, victims, params)
     episodes, records = tables.match_victims(eps, place_rows, vrec, places, victims, case, params)
 
@@ -161,12 +207,19 @@ def run(events: pd.DataFrame, case: Case, params: Params) -> AnalysisResult:
         "episodes": len(episodes),
         "episodes_reported": len(reported),
         "episodes_not_reported": len(episodes) - len(reported),
-        **{f"episodes_{s}": int((reported["victim_status"] == s).sum())
-           for s in ("elsewhere", "at_place", "indeterminate", "no_data")},
+        **{
+            f"episodes_{s}": int((reported["victim_status"] == s).sum())
+            for s in ("elsewhere", "at_place", "indeterminate", "no_data")
+        },
     }
-    return AnalysisResult(analysis=ANALYSIS, params=params,
-                          tables={"episodes": episodes, "episode_records": records},
-                          findings=tuple(out), limitations=LIMITATIONS, counts=counts)
+    return AnalysisResult(
+        analysis=ANALYSIS,
+        params=params,
+        tables={"episodes": episodes, "episode_records": records},
+        findings=tuple(out),
+        limitations=LIMITATIONS,
+        counts=counts,
+    )
 
 
 def _render(result: AnalysisResult, case: Case, folder):  # noqa: ANN001, ANN202 - Path in, list out
@@ -178,7 +231,7 @@ def _render(result: AnalysisResult, case: Case, folder):  # noqa: ANN001, ANN202
 ANALYSIS = AnalysisSpec(
     name="presence",
     version="1.0",
-    summary="The suspect's devices at the victim's places, and what her own devices' records show then",
+    summary="The suspect's devices at the victim's places, and what her own devices show then",
     requires=REQUIRES,
     params=Params,
     run=run,
