@@ -19,6 +19,7 @@ import pandas as pd
 
 from analyses._colocation_geo import haversine_m
 from atlas.analysis import Finding
+from atlas.provenance import exhibit_key
 
 STATUSES = ("data_in_window", "data_pointing_away", "no_data")
 RECORD_COLUMNS = ("entry", "entry_event_id", "role", "event_id", "timestamp_utc", "exhibit_ref", "locator",
@@ -49,7 +50,7 @@ def _base(entry: dict, status: str) -> dict:
 
 def _span(frame: pd.DataFrame, col: str) -> dict:
     return {"count": len(frame), "first_utc": frame[col].iloc[0], "last_utc": frame[col].iloc[-1],
-            "exhibits": sorted(set(frame["exhibit_ref"]))}
+            "exhibits": sorted(set(frame["exhibit_ref"]), key=exhibit_key)}
 
 
 def contact_findings(entry: dict, hits: pd.DataFrame) -> tuple[list[Finding], list[dict]]:
@@ -122,21 +123,22 @@ def location_findings(entry: dict, hits: pd.DataFrame, places: PlaceSet, far_m: 
     return findings, rows
 
 
-def no_data_finding(entry: dict, sources: pd.DataFrame, area_ids: tuple[str, ...]) -> Finding:
+def no_data_finding(entry: dict, sources: pd.DataFrame, area_ids: tuple[str, ...], far_m: float) -> Finding:
     """Return the no-data finding: which sources' records span the window, which do not.
 
     ``area_ids`` are cell areas in the window that neither lie within a place nor wholly far
     from it; they are cited, and say nothing either way.
     """
     lo, hi = entry["window_start_utc"], entry["window_end_utc"]
-    spans = (sources["first_utc"] <= hi) & (sources["last_utc"] >= lo) if len(sources) else pd.Series(dtype=bool)
-    label = sources["exhibit_ref"] + " (" + sources["group"] + ")" if len(sources) else pd.Series(dtype=object)
-    covering = sorted(label[spans]) if len(sources) else []
-    outside = sorted(label[~spans]) if len(sources) else []
+    spans = ((sources["first_utc"] <= hi) & (sources["last_utc"] >= lo)).tolist() if len(sources) else []
+    ordered = sorted(zip(sources["exhibit_ref"], sources["group"], spans, strict=True),
+                     key=lambda r: (exhibit_key(r[0]), r[1]))
+    covering = [f"{ref} ({group})" for ref, group, inside in ordered if inside]
+    outside = [f"{ref} ({group})" for ref, group, inside in ordered if not inside]
     key = "corroboration.no_data_areas" if area_ids else "corroboration.no_data"
     return Finding(key, {
         **_base(entry, "no_data"), "covering": covering or ["none"], "not_covering": outside or ["none"],
-        "covering_count": len(covering), "area_records": len(area_ids)}, area_ids)
+        "covering_count": len(covering), "area_records": len(area_ids), "far_m": far_m}, area_ids)
 
 
 def entry_finding(entry: dict, statuses: list[str], places: PlaceSet, about: tuple[str, ...]) -> Finding:

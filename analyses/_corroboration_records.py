@@ -32,6 +32,7 @@ from analyses._colocation_records import location_records
 from analyses._places import device_owner
 from atlas.attribution import attribute, role_ids
 from atlas.case import Case
+from atlas.provenance import exhibit_key
 
 CONTACT_KINDS = ("call", "sms", "mms", "chat_message", "email", "social_interaction")
 COMMUNICATION_KINDS = (*CONTACT_KINDS, "social_post")
@@ -138,8 +139,7 @@ def sources(events: pd.DataFrame, contacts: pd.DataFrame, located: pd.DataFrame)
     for group, refs, kinds in groups:
         part = timed[timed["exhibit_ref"].isin(refs) & kinds]
         for ref, frame in part.groupby("exhibit_ref", sort=True):
-            times = np.sort(frame["timestamp_utc"].to_numpy("datetime64[ns]"))
-            rows.append({"exhibit_ref": ref, "group": group, "records": len(times),
-                         "first_utc": pd.Timestamp(times[0], tz="UTC"),
-                         "last_utc": pd.Timestamp(times[-1], tz="UTC"), "_times": times})
-    return pd.DataFrame(rows, columns=["exhibit_ref", "group", "records", "first_utc", "last_utc", "_times"])
+            rows.append({"exhibit_ref": ref, "group": group, "records": len(frame),
+                         "first_utc": frame["timestamp_utc"].min(), "last_utc": frame["timestamp_utc"].max()})
+    rows.sort(key=lambda r: (r["group"], exhibit_key(r["exhibit_ref"])))
+    return pd.DataFrame(rows, columns=["exhibit_ref", "group", "records", "first_utc", "last_utc"])

@@ -141,7 +141,7 @@ def run(events: pd.DataFrame, case: Case, params: Params) -> AnalysisResult:
             groups = {"contact": "communications", "presence": "location"}
             relevant = spans[spans["group"].isin([groups[t] for t in about])]
             area_ids = tuple(r["event_id"] for r in lrow if r["role"] == "area_indeterminate")
-            data = [cf.no_data_finding(entry, relevant, area_ids)]
+            data = [cf.no_data_finding(entry, relevant, area_ids, params.far_m)]
         statuses = [f.values["status"] for f in data]
         findings += [cf.entry_finding(entry, statuses, places, about), *data]
         rows += crow + lrow

@@ -155,6 +155,9 @@ def test_a_cell_area_covering_the_place_points_neither_way(tmp_path):
     assert set(found) == {"corroboration.no_data_areas"}
     assert found["corroboration.no_data_areas"].event_ids == (ids[1],)
     assert found["corroboration.no_data_areas"].values["status"] == "no_data"
+    text = render_text(templates("corroboration")["findings"]["corroboration.no_data_areas"],
+                       found["corroboration.no_data_areas"].values, "Europe/London")
+    assert "{" not in text and "500 m" in text
     # The same area far away (its whole circle at least far_m from both places) does point away.
     far = rows[:1] + [_fix("2024-10-12 22:30", 6000.0, accuracy=2000.0, method="cell", bearing=180.0)]
     frame, result = _run(far, tmp_path)
@@ -309,3 +312,4 @@ def test_synthetic_findings_cite_the_entry_first_and_records_in_time_order(synth
     for f in result.findings:
         rendered = render_text(words[f.key], f.values, "Europe/London")
         assert not any(t in rendered for t in texts)
+        assert "{" not in rendered, f.key  # every placeholder has a value
