@@ -68,10 +68,6 @@ RECORD_COLUMNS = (
 )
 
 
-def _joined(values: pd.Series) -> str:
-    return ", ".join(sorted(pd.unique(values.dropna().astype(str)), key=exhibit_key))
-
-
 def _ts(us: int) -> pd.Timestamp | None:
     return None if us < 0 else pd.Timestamp(us, unit="us", tz="UTC")
 
@@ -90,21 +86,27 @@ def match_victims(
     case: Case,
     params: Any,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return (episodes with the victim's status, the records of both sides) for every victim."""
+    """Return (episodes with the victim's status, the records of both sides) for every victim.
+
+    Vectorised over episodes: one window search per victim, then group-bys on the episode index.
+    """
     by_area = {a.name: a for a in areas}
     gap_us = params.max_gap_minutes * 60_000_000
-    episodes, records = [], []
-    suspect_side = place_rows.assign(side="suspect", record_class=place_rows["status"])
+    eps = eps.reset_index(drop=True)
+    s_us, e_us = pv._us(eps["start_utc"]), pv._us(eps["end_utc"])
+    lo, hi = s_us - gap_us, e_us + gap_us
+    c_lat = np.array([by_area[a].lat for a in eps["place"]], dtype="float64")
+    c_lon = np.array([by_area[a].lon for a in eps["place"]], dtype="float64")
+    c_rad = eps["radius_m"].to_numpy("float64")
+    suspect_side = place_rows.rename(columns={"area": "place", "status": "record_class"}).assign(
+        side="suspect"
+    )
+    ep_frames, rec_frames = [], []
     for victim in victims:
         mine = vrec[vrec["person"] == victim].reset_index(drop=True)
         vstart, vend = pv._us(mine["start"]), pv._us(mine["end"])
-        lo = pv._us(eps["start_utc"]) - gap_us if len(eps) else np.zeros(0, np.int64)
-        hi = pv._us(eps["end_utc"]) + gap_us if len(eps) else np.zeros(0, np.int64)
         ei, ri = pv.window_pairs(vstart, vend, lo, hi)
         before, after = pv.nearest_outside(vstart, vend, lo, hi)
-        c_lat = np.array([by_area[a].lat for a in eps["place"]], dtype="float64")
-        c_lon = np.array([by_area[a].lon for a in eps["place"]], dtype="float64")
-        c_rad = eps["radius_m"].to_numpy("float64")
         lat, lon = mine["latitude"].to_numpy("float64"), mine["longitude"].to_numpy("float64")
         r, area = mine["radius_m"].to_numpy("float64"), mine["is_area"].to_numpy(bool)
         d = haversine_m(c_lat[ei], c_lon[ei], lat[ri], lon[ri])
@@ -125,29 +127,34 @@ def match_victims(
                 "record_class": cls,
                 "basis": mine["basis"].to_numpy()[ri],
                 "is_area": area[ri],
+                "during": (vstart[ri] <= e_us[ei]) & (vend[ri] >= s_us[ei]),
             }
         )
-        grouped = dict(tuple(pairs.groupby("ep", sort=True))) if len(pairs) else {}
-        for k, ep in enumerate(eps.itertuples(index=False)):
-            got = grouped.get(k, pairs.iloc[0:0])
-            episodes.append(_episode_row(ep, victim, got, before[k], after[k], case, params))
-            sus = suspect_side[
-                (suspect_side["area"] == ep.place)
-                & (suspect_side["person"] == ep.person)
-                & (suspect_side["episode"] == ep.episode)
-            ]
-            base = {"place": ep.place, "person": ep.person, "victim": victim, "episode": ep.episode}
-            records.append(sus.assign(**base))
-            records.append(got.assign(**base, side="victim"))
+        ep_frames.append(_victim_side(eps, victim, pairs, before, after, case, params))
+        keys = eps[["place", "person", "episode"]]
+        rec_frames.append(suspect_side.assign(victim=victim))
+        rec_frames.append(
+            pairs.assign(
+                place=keys["place"].to_numpy()[ei],
+                person=keys["person"].to_numpy()[ei],
+                episode=keys["episode"].to_numpy()[ei],
+                victim=victim,
+                side="victim",
+            )
+        )
     ep_frame = (
-        pd.DataFrame(episodes, columns=list(EPISODE_COLUMNS))
+        pd.concat(ep_frames, ignore_index=True)
+        if ep_frames
+        else pd.DataFrame(columns=list(EPISODE_COLUMNS))
+    )
+    ep_frame = (
+        ep_frame[list(EPISODE_COLUMNS)]
         .sort_values(["place", "person", "victim", "episode"], kind="stable")
         .reset_index(drop=True)
     )
+    parts = [f[list(RECORD_COLUMNS)] for f in rec_frames if len(f)]
     rec_frame = (
-        pd.concat([f[list(RECORD_COLUMNS)] for f in records if len(f)], ignore_index=True)
-        if any(len(f) for f in records)
-        else pd.DataFrame(columns=list(RECORD_COLUMNS))
+        pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(RECORD_COLUMNS))
     )
     rec_frame = rec_frame.sort_values(
         ["place", "person", "victim", "episode", "start_utc", "side", "event_id"], kind="stable"
@@ -155,66 +162,115 @@ def match_victims(
     return ep_frame, rec_frame
 
 
-def _episode_row(
-    ep: Any, victim: str, got: pd.DataFrame, before: int, after: int, case: Case, params: Any
-) -> dict[str, Any]:
-    """Return one episode's row: the suspect side from colocation, the victim side from ``got``."""
-    status = pv.episode_status(got["record_class"])
-    s_us, e_us = pv._us(pd.Series([ep.start_utc]))[0], pv._us(pd.Series([ep.end_utc]))[0]
-    during = (
-        got[(pv._us(got["start_utc"]) <= e_us) & (pv._us(got["end_utc"]) >= s_us)]
-        if len(got)
-        else got
+def _victim_side(
+    eps: pd.DataFrame,
+    victim: str,
+    pairs: pd.DataFrame,
+    before: np.ndarray,
+    after: np.ndarray,
+    case: Case,
+    params: Any,
+) -> pd.DataFrame:
+    """Return one victim's episode rows: the suspect side as found, the victim side aggregated."""
+    n = len(eps)
+    cls = pairs["record_class"]
+    away = cls == "elsewhere"
+    flags = pd.DataFrame(
+        {
+            "ep": pairs["ep"],
+            "records": 1,
+            "during": pairs["during"].astype("int64"),
+            "points": (~pairs["is_area"]).astype("int64"),
+            "elsewhere": away.astype("int64"),
+            "at_place": (cls == "at_place").astype("int64"),
+            "between": (cls == "between").astype("int64"),
+            "areas": pairs["is_area"].astype("int64"),
+            "overlapping": (cls == "area_overlaps").astype("int64"),
+        }
     )
-    points = got[~got["is_area"]] if len(got) else got
-    away = got[got["record_class"] == "elsewhere"] if len(got) else got
-    reported = bool(ep.status == "within" and ep.records >= params.min_records)
-    return {
-        "place": ep.place,
-        "radius_m": ep.radius_m,
-        "person": ep.person,
-        "victim": victim,
-        "episode": ep.episode,
-        "start_utc": ep.start_utc,
-        "end_utc": ep.end_utc,
-        "first_local_date": ep.first_local_date,
-        "suspect_records": ep.records,
-        "suspect_within_records": ep.within_records,
-        "suspect_closest_m": ep.closest_m,
-        "suspect_basis": ep.basis,
-        "suspect_exhibits": ep.exhibits,
-        "suspect_status": ep.status,
-        "reported": reported,
-        "victim_status": status,
-        "victim_records": len(got),
-        "victim_records_during": len(during),
-        "victim_point_records": len(points),
-        "victim_elsewhere_records": len(away),
-        "victim_at_place_records": int((got["record_class"] == "at_place").sum())
-        if len(got)
-        else 0,
-        "victim_between_records": int((got["record_class"] == "between").sum()) if len(got) else 0,
-        "victim_area_records": int(got["is_area"].sum()) if len(got) else 0,
-        "victim_area_overlapping": int((got["record_class"] == "area_overlaps").sum())
-        if len(got)
-        else 0,
-        "victim_min_distance_m": float(away["distance_m"].min()) if len(away) else None,
-        "victim_max_distance_m": float(away["distance_m"].max()) if len(away) else None,
-        "victim_near_places": ", ".join(
-            pv.near_places(
-                case,
-                ep.place,
-                away["latitude"].to_numpy("float64") if len(away) else np.zeros(0),
-                away["longitude"].to_numpy("float64") if len(away) else np.zeros(0),
-                away["uncertainty_m"].to_numpy("float64") if len(away) else np.zeros(0),
-            )
-        ),
-        "victim_exhibits": _joined(got["exhibit_ref"]) if len(got) else "",
-        "victim_first_utc": got["start_utc"].min() if len(got) else None,
-        "victim_last_utc": got["end_utc"].max() if len(got) else None,
-        "nearest_victim_before_utc": _ts(int(before)) if not len(got) else None,
-        "nearest_victim_after_utc": _ts(int(after)) if not len(got) else None,
-    }
+    sums = flags.groupby("ep").sum().reindex(range(n), fill_value=0)
+    dist = pairs["distance_m"].where(away)
+    by_ep = pd.DataFrame({"ep": pairs["ep"], "dist": dist}).groupby("ep")["dist"]
+    dmin = by_ep.min().reindex(range(n))
+    dmax = by_ep.max().reindex(range(n))
+    first = pairs.groupby("ep")["start_utc"].min().reindex(range(n))
+    last = pairs.groupby("ep")["end_utc"].max().reindex(range(n))
+    exhibits = _joined_by_ep(pairs["ep"], pairs["exhibit_ref"], n)
+    near = _near_places_by_ep(pairs[away], eps, case, n)
+    status = np.select(
+        [sums["records"] == 0, sums["at_place"] > 0, sums["between"] > 0, sums["elsewhere"] > 0],
+        ["no_data", "at_place", "indeterminate", "elsewhere"],
+        "indeterminate",
+    ).astype(object)
+    empty = (sums["records"] == 0).to_numpy()
+    reported = (eps["status"] == "within") & (eps["records"] >= params.min_records)
+    nan_to_none = lambda v: [None if pd.isna(x) else float(x) for x in v]  # noqa: E731
+    return pd.DataFrame(
+        {
+            "place": eps["place"],
+            "radius_m": eps["radius_m"],
+            "person": eps["person"],
+            "victim": victim,
+            "episode": eps["episode"],
+            "start_utc": eps["start_utc"],
+            "end_utc": eps["end_utc"],
+            "first_local_date": eps["first_local_date"],
+            "suspect_records": eps["records"],
+            "suspect_within_records": eps["within_records"],
+            "suspect_closest_m": eps["closest_m"],
+            "suspect_basis": eps["basis"],
+            "suspect_exhibits": eps["exhibits"],
+            "suspect_status": eps["status"],
+            "reported": reported.to_numpy(bool),
+            "victim_status": status,
+            "victim_records": sums["records"].to_numpy(),
+            "victim_records_during": sums["during"].to_numpy(),
+            "victim_point_records": sums["points"].to_numpy(),
+            "victim_elsewhere_records": sums["elsewhere"].to_numpy(),
+            "victim_at_place_records": sums["at_place"].to_numpy(),
+            "victim_between_records": sums["between"].to_numpy(),
+            "victim_area_records": sums["areas"].to_numpy(),
+            "victim_area_overlapping": sums["overlapping"].to_numpy(),
+            "victim_min_distance_m": pd.Series(nan_to_none(dmin), dtype=object),
+            "victim_max_distance_m": pd.Series(nan_to_none(dmax), dtype=object),
+            "victim_near_places": near,
+            "victim_exhibits": exhibits,
+            "victim_first_utc": first.to_numpy(),
+            "victim_last_utc": last.to_numpy(),
+            "nearest_victim_before_utc": [
+                _ts(int(b)) if e else None for b, e in zip(before, empty, strict=True)
+            ],
+            "nearest_victim_after_utc": [
+                _ts(int(a)) if e else None for a, e in zip(after, empty, strict=True)
+            ],
+        }
+    )
+
+
+def _joined_by_ep(ep: pd.Series, exhibit: pd.Series, n: int) -> list[str]:
+    """Return, per episode, its exhibits joined in natural order ('' when none)."""
+    out = [""] * n
+    if ep.empty:
+        return out
+    order = {x: i for i, x in enumerate(sorted(pd.unique(exhibit.astype(str)), key=exhibit_key))}
+    dd = pd.DataFrame({"ep": ep, "x": exhibit.astype(str)}).drop_duplicates()
+    dd = dd.assign(rank=dd["x"].map(order)).sort_values(["ep", "rank"], kind="stable")
+    for k, text in dd.groupby("ep", sort=True)["x"].agg(", ".join).items():
+        out[int(k)] = text
+    return out
+
+
+def _near_places_by_ep(away: pd.DataFrame, eps: pd.DataFrame, case: Case, n: int) -> list[str]:
+    """Return, per episode, the other case places that could hold any elsewhere record."""
+    names: list[list[str]] = [[] for _ in range(n)]
+    lat, lon = away["latitude"].to_numpy("float64"), away["longitude"].to_numpy("float64")
+    r, ep = away["uncertainty_m"].to_numpy("float64"), away["ep"].to_numpy()
+    own = eps["place"].to_numpy()[ep] if len(ep) else np.zeros(0, object)
+    for p in sorted(case.places, key=lambda p: p.name):
+        hit = (haversine_m(p.lat, p.lon, lat, lon) - r <= p.radius_m) & (own != p.name)
+        for k in np.unique(ep[hit]):
+            names[int(k)].append(p.name)
+    return [", ".join(x) for x in names]
 
 
 def findings(
@@ -256,10 +312,11 @@ def findings(
                     & (recs["victim"] == victim)
                 ]
                 shown = mine[mine["reported"]]
+                groups = dict(tuple(rec.groupby("episode", sort=True)))
                 for ep in shown.itertuples(index=False):
                     if ep.victim_status not in ("elsewhere", "no_data"):
                         continue
-                    one = rec[rec["episode"] == ep.episode]
+                    one = groups[ep.episode]
                     sus = one[one["side"] == "suspect"]
                     values = {
                         **base,

@@ -36,11 +36,12 @@ duration, then tested exactly), so the cost is O((n + k) log n + candidates).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-from analyses._colocation_geo import haversine_m
-from analyses._colocation_records import cell_records, join_cells, location_records, site_frame
+from analyses._colocation_records import cell_records, join_cells, site_frame
 from atlas.case import Case
 
 TRACK_KINDS = ("location_fix", "location_visit")
@@ -67,11 +68,13 @@ def _us(values: pd.Series) -> np.ndarray:
 
 
 def victim_records(
-    events: pd.DataFrame, case: Case, victims: tuple[str, ...], params
-) -> pd.DataFrame:  # noqa: ANN001
-    """Return the victims' points and areas, one row per record, sorted by (start, event_id)."""
-    rec = location_records(events, case, params.assumed_accuracy_m)
-    rec = rec[rec["kind"].isin(TRACK_KINDS) & rec["person"].isin(victims)]
+    events: pd.DataFrame, located: pd.DataFrame, case: Case, victims: tuple[str, ...], params: Any
+) -> pd.DataFrame:
+    """Return the victims' points and areas, one row per record, sorted by (start, event_id).
+
+    ``located`` is ``_colocation_records.location_records`` of the same events.
+    """
+    rec = located[located["kind"].isin(TRACK_KINDS) & located["person"].isin(victims)]
     area = (rec["basis"] == "cell") | (rec["radius_m"] > params.max_accuracy_m)
     fixes = rec.assign(is_area=area.to_numpy())[list(VICTIM_COLUMNS)]
     cells = cell_records(events, case)
@@ -157,30 +160,3 @@ def classify(
     )
     area = np.where(could_be_inside, "area_overlaps", "area_apart")
     return np.where(is_area, area, point).astype(object)
-
-
-def episode_status(classes: pd.Series) -> str:
-    """Return the victim status of one episode from its records' classes."""
-    if classes.empty:
-        return "no_data"
-    present = set(classes)
-    if "at_place" in present:
-        return "at_place"
-    if "between" in present:
-        return "indeterminate"
-    if "elsewhere" in present:
-        return "elsewhere"
-    return "indeterminate"
-
-
-def near_places(
-    case: Case, exclude: str, lat: np.ndarray, lon: np.ndarray, r: np.ndarray
-) -> list[str]:
-    """Return the other case places whose circle could hold any of the positions, sorted by name."""
-    out = []
-    for p in case.places:
-        if p.name == exclude or len(lat) == 0:
-            continue
-        if (haversine_m(p.lat, p.lon, lat, lon) - r <= p.radius_m).any():
-            out.append(p.name)
-    return sorted(out)

@@ -187,7 +187,7 @@ def run(events: pd.DataFrame, case: Case, params: Params) -> AnalysisResult:
     place_rows, eps = coloc.device_to_place(
         usable, places, subjects, case, SimpleNamespace(gap_minutes=params.episode_gap_minutes)
     )
-    vrec = victim_records(events, case, victims, params)
+    vrec = victim_records(events, recs, case, victims, params)
     episodes, records = tables.match_victims(eps, place_rows, vrec, places, victims, case, params)
 
     out: list[Finding] = []
