@@ -235,16 +235,23 @@ def _victim_side(
             "victim_max_distance_m": pd.Series(nan_to_none(dmax), dtype=object),
             "victim_near_places": near,
             "victim_exhibits": exhibits,
-            "victim_first_utc": first.to_numpy(),
-            "victim_last_utc": last.to_numpy(),
-            "nearest_victim_before_utc": [
-                _ts(int(b)) if e else None for b, e in zip(before, empty, strict=True)
-            ],
-            "nearest_victim_after_utc": [
-                _ts(int(a)) if e else None for a, e in zip(after, empty, strict=True)
-            ],
+            "victim_first_utc": _times(first),
+            "victim_last_utc": _times(last),
+            "nearest_victim_before_utc": pd.Series(
+                [_ts(int(b)) if e else None for b, e in zip(before, empty, strict=True)],
+                dtype=object,
+            ),
+            "nearest_victim_after_utc": pd.Series(
+                [_ts(int(a)) if e else None for a, e in zip(after, empty, strict=True)],
+                dtype=object,
+            ),
         }
     )
+
+
+def _times(values: pd.Series) -> pd.Series:
+    """Return times as an object column, None where missing (so no 'NaT' reaches a table)."""
+    return pd.Series([None if pd.isna(v) else pd.Timestamp(v) for v in values], dtype=object)
 
 
 def _joined_by_ep(ep: pd.Series, exhibit: pd.Series, n: int) -> list[str]:

@@ -460,5 +460,6 @@ def test_synthetic_rerun_is_byte_identical(synthetic):
     again = {p.name: p.read_bytes() for p in sorted((out / "presence").iterdir())}
     again["json"] = (out / "presence.json").read_bytes()
     assert first == again and "presence.png" in first
+    assert b"NaT" not in first["episodes.csv"] and b"nan" not in first["episodes.csv"]
     doc = json.loads(first["json"])
     assert [lim["key"] for lim in doc["limitations"]] == list(presence.LIMITATIONS)
