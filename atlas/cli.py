@@ -345,6 +345,52 @@ def summary(case_dir: str) -> None:
     click.echo(summarise(case))
 
 
+@cli.command()
+@click.option("--out", default="validation", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for validation.json, validation.md and validation-log.jsonl.")
+@click.option("--seed", "seeds", multiple=True, type=int,
+              help="Synthetic case seed (repeatable; default 7, 11 and 23, or 7 with --quick).")
+@click.option("--quick", is_flag=True, help="One seed (7) unless --seed is given.")
+@click.option("--only", "only", multiple=True,
+              help="Validate only this parser or analysis, or 'determinism' (repeatable).")
+@click.option("--keep", default=None, type=click.Path(file_okay=False),
+              help="Keep the generated cases in this folder (default: a temporary folder, removed).")
+def validate(out: str, seeds: tuple[int, ...], quick: bool, only: tuple[str, ...], keep: str | None) -> None:
+    """Run the known-answer validation suite and write the validation record; exit 1 if a test fails."""
+    import json
+    import time
+    from datetime import UTC, datetime
+
+    from atlas.provenance import sha256_file
+    from atlas.validate import run
+
+    started = datetime.now(UTC)
+    clock = time.monotonic()
+    outcome = run(Path(out), seeds, quick, only, Path(keep) if keep else None,
+                  progress=lambda text: click.echo(f"  {text}", err=True))
+    s = outcome.document["summary"]
+    # The record holds no time, so two runs compare byte for byte; the run's date is logged beside it.
+    with open(Path(out) / "validation-log.jsonl", "a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"time_utc": started.isoformat(timespec="seconds"),
+                             "seconds": round(time.monotonic() - clock, 1), "command": "validate",
+                             "args": {"seeds": list(seeds), "quick": quick, "only": list(only)},
+                             "environment": log.environment(), "result": s["result"],
+                             "outputs": [{"path": p.name, "sha256": sha256_file(str(p))}
+                                         for p in (outcome.json_path, outcome.markdown_path)]},
+                            sort_keys=True) + "\n")
+    for t in outcome.document["tests"]:
+        if t["status"] != "pass":
+            click.echo(f"{t['status'].upper():<14} {t['id']}: {terminal_safe(str(t['observed']), 120)}")
+    for r in outcome.document["rates"]:
+        shown = "; ".join(f"{k} {v['numerator']}/{v['denominator']}" for k, v in r["rates"].items())
+        click.echo(f"rate           {r['test']}: {shown}")
+    click.echo(f"{s['passed']} passed, {s['failed']} failed, {s['not_validated']} not validated; "
+               f"record: {outcome.json_path} and {outcome.markdown_path}")
+    if s["failed"]:
+        raise AtlasError(f"validation failed: {s['failed']} test(s) did not give the known answer; "
+                         f"see {outcome.markdown_path}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; print user errors without a traceback and return the exit code."""
     try:
