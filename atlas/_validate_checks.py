@@ -198,22 +198,26 @@ def clock_agreement(sc: Scenario) -> list[Check]:
 
 
 def presence(sc: Scenario) -> list[Check]:
-    """Planted visits while the victim's phone was at work are reported as 'elsewhere', with their span."""
+    """Planted visits while the victim's phone was at work are reported as 'elsewhere', covering their span."""
     planted = sc.truth["presence_without_victim"]
     found_f = [f for f in sc.docs["presence"]["findings"] if f["key"].startswith("presence.elsewhere")]
-    spans = {(pd.Timestamp(f["values"]["start_utc"]), pd.Timestamp(f["values"]["end_utc"])) for f in found_f}
+    spans = [(pd.Timestamp(f["values"]["start_utc"]), pd.Timestamp(f["values"]["end_utc"])) for f in found_f]
     want = [(pd.Timestamp(p["suspect_start_utc"]), pd.Timestamp(p["suspect_end_utc"])) for p in planted]
-    found = [w for w in want if w in spans]
-    spurious = len(spans - set(want))
-    detail = [f"planted {s}–{e}: not reported as elsewhere" for s, e in want if (s, e) not in spans]
-    detail += [f"reported {s}–{e}: not planted" for s, e in sorted(spans - set(want))]
+    # The planted span is the suspect GPX's run inside the home radius; another exhibit of the same
+    # device (the Google location history) may add a record just before or after it, so a reported
+    # episode must cover the planted span, not equal it.
+    found = [w for w in want if any(s <= w[0] and e >= w[1] for s, e in spans)]
+    spurious = [(s, e) for s, e in spans if not any(s <= w[1] and e >= w[0] for w in want)]
+    detail = [f"planted {s}–{e}: no 'elsewhere' episode covers it" for s, e in want if (s, e) not in found]
+    detail += [f"reported {s}–{e}: overlaps no planted night" for s, e in spurious]
     n = len(want)
     return [sc.check(
         "presence", "victim_elsewhere",
         "each planted night when the suspect's device was at the victim's home while her phone was at work "
-        "is reported 'elsewhere' with the same start and end; no other 'elsewhere' episode",
-        {"planted": n, "found": n, "spurious": 0}, {"planted": n, "found": len(found), "spurious": spurious},
-        bool(n) and not detail, {"planted": n, "found": len(found), "missed": n - len(found), "spurious": spurious},
+        "is reported 'elsewhere' by an episode covering the planted span; no other 'elsewhere' episode",
+        {"planted": n, "found": n, "spurious": 0}, {"planted": n, "found": len(found), "spurious": len(spurious)},
+        bool(n) and not detail,
+        {"planted": n, "found": len(found), "missed": n - len(found), "spurious": len(spurious)},
         DETECTION, detail)]
 
 
