@@ -22,10 +22,10 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from atlas._validate_record import Check
+from atlas import _validate_checks_conduct, _validate_checks_contact
+from atlas._validate_record import DETECTION, Check
 from atlas._validate_scenario import Scenario
 
-DETECTION = (("found", "found", "planted"), ("missed", "missed", "planted"))
 
 
 def colocation(sc: Scenario) -> list[Check]:
@@ -228,5 +228,7 @@ CHECKS: dict[str, Callable[[Scenario], list[Check]]] = {
     "orders": orders,
     "presence": presence,
     "threat_screen": threat_screen,
+    **_validate_checks_contact.CHECKS,
+    **_validate_checks_conduct.CHECKS,
 }
 """Analysis name -> known-answer check on the synthetic case; see the module docstring to add one."""

@@ -16,6 +16,9 @@ from typing import Any
 import atlas
 from atlas.analysis import plain
 
+DETECTION = (("found", "found", "planted"), ("missed", "missed", "planted"))
+"""The two detection rates most checks report: (label, numerator measure, denominator measure)."""
+
 RECORD_SCHEMA = "1"
 PASS, FAIL, NOT_VALIDATED = "pass", "fail", "not validated"
 MAX_DETAIL = 12
