@@ -120,12 +120,15 @@ class IngestResult:
 class _Columns:
     """Column buffers for one Arrow table, flushed every ``BATCH`` rows."""
 
-    def __init__(self, schema: pa.Schema, writer: pq.ParquetWriter) -> None:
+    def __init__(self, schema: pa.Schema, writer: pq.ParquetWriter, key: str | None = None) -> None:
         self.schema = schema
         self.writer = writer
         self.names = schema.names
         self.cols: dict[str, list[Any]] = {n: [] for n in self.names}
         self.rows = 0
+        self.key = key
+        self.heads: list[np.ndarray] = []
+        """The ``key`` column's hex ids packed to 8 bytes each, batch by batch (see ``_ids_unique``)."""
 
     def add(self, values: dict[str, Any]) -> None:
         for name in self.names:
@@ -139,23 +142,33 @@ class _Columns:
             return
         table = pa.Table.from_pydict(self.cols, schema=self.schema)
         self.writer.write_table(table)
+        if self.key is not None:
+            self.heads.append(_packed_heads(self.cols[self.key]))
         self.cols = {n: [] for n in self.names}
 
 
-def _ids_unique(path: Path) -> bool:
+def _packed_heads(ids: list[str]) -> np.ndarray:
+    """Return the first 16 hex digits of each id as one unsigned 64-bit integer."""
+    return np.frombuffer(bytes.fromhex("".join(i[:16] for i in ids)), dtype=">u8").astype(np.uint64)
+
+
+def _ids_unique(path: Path, heads: list[np.ndarray] | None = None) -> bool:
     """Return whether every event id in the file is distinct, in 8 bytes of memory per event.
 
     The ids are hex digests: the first 16 hex digits of each are packed into one 64-bit
-    integer, batch by batch. Only when two of those collide (about once in 10**12 pairs) is
-    the exact check run over the full ids.
+    integer (``heads``, collected while the file was written, or read back from it). Only
+    when two of those collide (about once in 10**12 pairs) is the exact check run over the
+    full ids.
     """
-    packed = []
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH, columns=["event_id"]):
-        heads = pc.utf8_slice_codeunits(batch.column(0), 0, 16).to_pylist()
-        packed.append(np.frombuffer(bytes.fromhex("".join(heads)), dtype=">u8"))
-    keys = np.concatenate(packed) if packed else np.empty(0, dtype=">u8")
-    if len(np.unique(keys)) == len(keys):
+    if heads is None:
+        heads = [_packed_heads(pc.utf8_slice_codeunits(b.column(0), 0, 16).to_pylist())
+                 for b in pq.ParquetFile(path).iter_batches(batch_size=BATCH, columns=["event_id"])]
+    keys = np.concatenate(heads) if heads else np.empty(0, dtype=np.uint64)
+    heads.clear()
+    keys.sort()
+    if not bool((keys[1:] == keys[:-1]).any()):
         return True
+    del keys
     ids = pq.read_table(path, columns=["event_id"]).column("event_id")
     return pc.count_distinct(ids).as_py() == len(ids)
 
@@ -294,7 +307,7 @@ def _run_parser(spec: ParserSpec, path: Path, rel: str, exhibit_ref: str, sha: s
     source = Source.from_path(str(path), rel)
     ev_writer = _writer(tmp / "events.parquet", arrow_schema())
     rj_writer = _writer(tmp / "rejected.parquet", rejection_schema())
-    events = _Columns(arrow_schema(), ev_writer)
+    events = _Columns(arrow_schema(), ev_writer, key="event_id")
     rejected = _Columns(rejection_schema(), rj_writer)
     core = {"exhibit_ref": exhibit_ref, "source_path": rel, "source_sha256": sha,
             "parser": spec.name, "parser_version": spec.version}
@@ -352,7 +365,7 @@ def _run_parser(spec: ParserSpec, path: Path, rel: str, exhibit_ref: str, sha: s
     counts = {"read": read, "accepted": accepted, "rejected": rejected.rows, "out_of_scope": out_of_scope}
     if read != accepted + rejected.rows + out_of_scope:  # pragma: no cover - arithmetic guard
         raise SourceError(rel, None, f"count mismatch: {counts}")
-    if accepted and not _ids_unique(tmp / "events.parquet"):
+    if accepted and not _ids_unique(tmp / "events.parquet", events.heads):
         raise SourceError(rel, None, f"parser {spec.name} yielded two events with the same locator and "
                           "part; this is a defect in Atlas, please report it. Nothing was stored.")
     assert set(CORE_FIELDS) <= set(arrow_schema().names)
