@@ -8,7 +8,8 @@ events, each analysis' results document and tables, and a ``check`` factory.
 
 ``parser_checks`` compares each exhibit's ingest counts with the counts the generator wrote,
 the stored times of planted records with their planted UTC times, and the clock-change flags;
-``determinism`` runs the same pipeline in a second folder and compares every output's SHA-256.
+``determinism`` runs the same pipeline in a second folder, writes the statement and its exhibits
+(``atlas report``) in both, and compares every output's SHA-256.
 """
 
 from __future__ import annotations
@@ -249,34 +250,63 @@ def _time_checks(sc: Scenario, versions: dict[str, str]) -> list[Check]:
 
 # ---------------------------------------------------------------- determinism
 
+OUTPUT_DIRS = ("store", "results", "report")
+"""The folders whose every file the determinism check hashes."""
+
+
 def output_hashes(root: Path) -> dict[str, str]:
-    """Return the SHA-256 of every store and results file of a case (the lock file aside)."""
+    """Return the SHA-256 of every store, results and report file of a case (the lock file aside)."""
     return {p.relative_to(root).as_posix(): sha256_file(str(p))
-            for sub in ("store", "results") if (root / sub).is_dir()
+            for sub in OUTPUT_DIRS if (root / sub).is_dir()
             for p in sorted((root / sub).rglob("*")) if p.is_file() and p.name != ".lock"}
 
 
+def write_statement(sc: Scenario, log_record: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """Write the statement and its exhibits (``atlas report``) for a scenario; return the log state cited.
+
+    The statement cites the analysis log's SHA-256, and the log holds each step's wall-clock time,
+    so a second run is given the first run's log state (as ``atlas verify`` does). Returns None,
+    writing nothing, when no analysis wrote results (``--only determinism``).
+    """
+    from atlas.report import log_state, write_report
+
+    if not sc.docs:
+        return None
+    log_record = log_record or log_state(sc.case)
+    write_report(sc.case, log_record=log_record, case_label=sc.root.name)
+    return log_record
+
+
 def determinism(first: Scenario, second_root: Path, specs: tuple[AnalysisSpec, ...]) -> Check:
-    """Run the same seed again in another folder and compare every output's SHA-256."""
+    """Run the same seed again in another folder, write both statements and compare every output's SHA-256."""
     second = build(second_root, first.seed, specs)
+    report_errors = []
+    try:
+        cited = write_statement(first)
+        write_statement(second, cited)
+    except Exception as exc:  # noqa: BLE001 - a report that cannot be written is a result
+        report_errors.append(f"atlas report: {type(exc).__name__}: {exc}")
     a, b = output_hashes(first.root), output_hashes(second.root)
-    diffs = [f"{p}: only in the {'first' if p in a else 'second'} run" for p in sorted(set(a) ^ set(b))]
+    diffs = report_errors + [f"{p}: only in the {'first' if p in a else 'second'} run" for p in sorted(set(a) ^ set(b))]
     diffs += [f"{p}: SHA-256 {a[p][:16]}… then {b[p][:16]}…" for p in sorted(set(a) & set(b)) if a[p] != b[p]]
     kinds: dict[str, int] = {}
     for p in a:
         ext = p.rsplit(".", 1)[-1]
         kinds[ext] = kinds.get(ext, 0) + 1
     same = sum(1 for p in set(a) & set(b) if a[p] == b[p])
+    reported = sum(1 for p in a if p.startswith("report/"))
     import atlas
 
-    return Check(id=f"pipeline.determinism.seed{first.seed}", kind="pipeline", name="ingest+analyse",
+    return Check(id=f"pipeline.determinism.seed{first.seed}", kind="pipeline", name="ingest+analyse+report",
                  version=atlas.__version__,
-                 what="the pipeline run twice in two different folders gives byte-identical store and results "
-                      "files (SHA-256 of every file: " + ", ".join(f"{n} .{k}" for k, n in sorted(kinds.items())) + ")",
+                 what="the pipeline run twice in two different folders gives byte-identical store, results and "
+                      "report files (statement DOCX and PDF and its produced exhibits, both citing the first "
+                      "run's analysis-log state; SHA-256 of every file: "
+                      + ", ".join(f"{n} .{k}" for k, n in sorted(kinds.items())) + ")",
                  expected={"files": len(a), "identical": len(a)},
                  observed={"files": len(set(a) | set(b)), "identical": same},
                  status=verdict(not diffs and bool(a)), seed=first.seed,
-                 measures={"files": len(set(a) | set(b)), "identical": same},
+                 measures={"files": len(set(a) | set(b)), "identical": same, "report_files": reported},
                  ratios=(("identical", "identical", "files"),), detail=trimmed(diffs))
 
 
