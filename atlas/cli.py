@@ -299,15 +299,22 @@ def analyse(case_dir: str, only: tuple[str, ...], params: tuple[str, ...]) -> No
 @click.option("--redact-third-parties", is_flag=True,
               help="Replace identifiers of people other than the suspect and the complainant in the exhibits "
                    "by pseudonyms (Person 3, ...); the mapping stays in CASE/report.")
-def report(case_dir: str, formats: str, prefix: str | None, redact_third_parties: bool) -> None:
+@click.option("--sfr1", is_flag=True,
+              help="Also write a one-page SFR1-style summary (report/sfr1.docx, report/sfr1.pdf) repeating "
+                   "key findings of the statement word for word.")
+def report(case_dir: str, formats: str, prefix: str | None, redact_third_parties: bool, sfr1: bool) -> None:
     """Write the MG11-style witness statement (DOCX, PDF) and its exhibits under CASE/report."""
     from atlas.report import write_report
 
     case = load_case(case_dir)
-    result = write_report(case, formats, prefix, redact_third_parties)
+    result = write_report(case, formats, prefix, redact_third_parties, sfr1=sfr1)
     click.echo(f"Wrote the statement ({result.pages} pages, {result.findings} findings):")
     for path in result.statement_files:
         click.echo(f"  {path}")
+    if sfr1:
+        click.echo(f"the SFR1 summary (one page, {result.sfr1_findings} of the findings):")
+        for path in result.sfr1_files:
+            click.echo(f"  {path}")
     click.echo(f"and {len(result.exhibits)} exhibit(s):")
     for ex in result.exhibits:
         click.echo(f"  {ex.ref}  {case.root / ex.path}  ({terminal_safe(ex.title, 80)})")

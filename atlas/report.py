@@ -23,6 +23,7 @@ hash before this step; it is logged as an argument so the re-run cites the same 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from dataclasses import dataclass
@@ -51,6 +52,8 @@ class ReportResult:
     exhibits: tuple[Any, ...]
     pages: int
     findings: int
+    sfr1_files: tuple[Path, ...] = ()
+    sfr1_findings: int = 0
 
 
 def check_header(case: Case) -> None:
@@ -162,9 +165,12 @@ def build_statement(case: Case, facts: content.Facts) -> Statement:
 
 
 def write_report(case: Case, formats: str | tuple[str, ...] = FORMATS, prefix: str | None = None,
-                 redact_third_parties: bool = False, *, log_record: dict[str, Any] | None = None,
-                 case_label: str | None = None) -> ReportResult:
+                 redact_third_parties: bool = False, *, sfr1: bool = False,
+                 log_record: dict[str, Any] | None = None, case_label: str | None = None) -> ReportResult:
     """Write the statement and its exhibits under CASE/report and log the step.
+
+    With ``sfr1`` the one-page SFR1-style summary (``atlas._report_sfr1``) is written too, in the
+    same formats, as ``report/sfr1.docx`` and ``report/sfr1.pdf``.
 
     ``log_record`` is the analysis log's state to cite (``atlas verify`` passes the logged one);
     ``case_label`` is how the case folder is named in the verify command shown to reviewers.
@@ -210,16 +216,29 @@ def write_report(case: Case, formats: str | tuple[str, ...] = FORMATS, prefix: s
     enforce(statement.blocks)
 
     pdf, pages = render_pdf(statement)
-    written = []
-    for fmt in FORMATS:
-        path = report_dir / f"statement.{fmt}"
-        if fmt not in chosen:
-            path.unlink(missing_ok=True)
-            continue
-        path.write_bytes(pdf if fmt == "pdf" else render_docx(statement, pages))
-        written.append(path)
+    files = {"pdf": pdf, **({"docx": render_docx(statement, pages)} if "docx" in chosen else {})}
+    summary_files: dict[str, bytes] = {}
+    summary = None
+    if sfr1:
+        from atlas import _report_sfr1
 
-    outputs = [log.file_record(case.root, p) for p in written]
+        # The summary names the statement it repeats by file and SHA-256 (the PDF when written).
+        named = "pdf" if "pdf" in chosen else "docx"
+        digest = hashlib.sha256(files[named]).hexdigest()
+        summary, summary_pdf = _report_sfr1.fit(facts, statement, (f"statement.{named}", digest), pages)
+        enforce(summary.all_blocks())
+        summary_files = {"pdf": summary_pdf, "docx": _report_sfr1.render_docx(summary)}
+    written, summary_written = [], []
+    for fmt in FORMATS:
+        for stem, data, into in (("statement", files, written), ("sfr1", summary_files, summary_written)):
+            path = report_dir / f"{stem}.{fmt}"
+            if fmt not in chosen or fmt not in data:
+                path.unlink(missing_ok=True)
+                continue
+            path.write_bytes(data[fmt])
+            into.append(path)
+
+    outputs = [log.file_record(case.root, p) for p in (*written, *summary_written)]
     for p in produced:
         got = sha256_file(str(case.root / p.path))
         if got != p.sha256:
@@ -233,8 +252,10 @@ def write_report(case: Case, formats: str | tuple[str, ...] = FORMATS, prefix: s
     findings = sum(1 for b in statement.blocks if b.source.startswith("finding ") and b.section == "findings")
     log.append(case.root, "report",
                {"formats": list(chosen), "exhibit_prefix": prefix, "redact_third_parties": redact_third_parties,
-                "log": log_record, "case_label": case_label or case.root.resolve().name,
+                "sfr1": sfr1, "log": log_record, "case_label": case_label or case.root.resolve().name,
                 "declaration": {"name": decl_name, "sha256": decl_sha}},
                inputs=inputs, outputs=outputs,
-               counts={"pages": pages, "findings": findings, "exhibits_produced": len(produced)})
-    return ReportResult(tuple(written), tuple(produced), pages, findings)
+               counts={"pages": pages, "findings": findings, "exhibits_produced": len(produced),
+                       **({"sfr1_findings": summary.shown} if summary else {})})
+    return ReportResult(tuple(written), tuple(produced), pages, findings, tuple(summary_written),
+                        summary.shown if summary else 0)

@@ -193,7 +193,7 @@ def _rerun(root: Path, entries: list[dict[str, Any]], report: Report) -> None:
                     # cites the same logged state, not the temporary workspace's own log.
                     a = e["args"]
                     write_report(case, tuple(a["formats"]), a["exhibit_prefix"], a["redact_third_parties"],
-                                 log_record=a["log"], case_label=a.get("case_label"))
+                                 sfr1=a.get("sfr1", False), log_record=a["log"], case_label=a.get("case_label"))
                 else:
                     settable = {s.name: {f.name for f in dataclasses.fields(s.params) if f.init}
                                 for s in analyses()}
