@@ -300,8 +300,9 @@ def determinism(first: Scenario, second_root: Path, specs: tuple[AnalysisSpec, .
     return Check(id=f"pipeline.determinism.seed{first.seed}", kind="pipeline", name="ingest+analyse+report",
                  version=atlas.__version__,
                  what="the pipeline run twice in two different folders gives byte-identical store, results and "
-                      "report files (statement DOCX and PDF and its produced exhibits, both citing the first "
-                      "run's analysis-log state; SHA-256 of every file: "
+                      + ("report files (statement DOCX and PDF and its produced exhibits, both citing the first "
+                         "run's analysis-log state" if reported else "report files (no analysis selected, so no "
+                         "report written") + "; SHA-256 of every file: "
                       + ", ".join(f"{n} .{k}" for k, n in sorted(kinds.items())) + ")",
                  expected={"files": len(a), "identical": len(a)},
                  observed={"files": len(set(a) | set(b)), "identical": same},
