@@ -34,7 +34,7 @@ class Check:
     kind: str
     """``parser``, ``analysis`` or ``pipeline``."""
     name: str
-    """The method's registered name (parser or analysis), or ``ingest+analyse``."""
+    """The method's registered name (parser or analysis), or ``ingest+analyse+report``."""
     version: str
     what: str
     """What is checked, in one sentence."""
@@ -179,7 +179,7 @@ def markdown(doc: dict[str, Any]) -> str:
         "reference inputs (`fixtures/validation/parsers/`): small files per parser whose expected "
         "events and rejections were written down by reading the input; each is parsed and compared "
         "field by field. Determinism: the pipeline is run twice in two different folders and the SHA-256 "
-        "of every store and results file is compared.",
+        "of every store, results and report file (the statement and its exhibits) is compared.",
         "",
         "## Methods under test",
         "",

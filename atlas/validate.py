@@ -13,7 +13,8 @@ Method:
        ``atlas._validate_checks.CHECKS`` is compared with what was planted
        (found, missed, spurious), and the rates are summed over seeds. The
        pipeline is then run a second time in another folder and the SHA-256
-       of every store and results file compared (determinism).
+       of every store, results and report file (the statement and its
+       exhibits) compared (determinism).
     2. Hand-checked reference inputs (``fixtures/validation/parsers/<name>/``):
        small files per parser with the expected events and rejections written
        down by reading the input, compared field by field.

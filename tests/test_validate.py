@@ -17,8 +17,8 @@ from atlas.registry import parsers
 from atlas.validate import run
 from parsers import _whatsapp_txt_grammar
 
-# frequency is the slowest analysis (about 8 s a run) and has no known-answer check yet; it is
-# left out here to keep this file near a minute, and is covered by atlas validate itself.
+# frequency is the slowest analysis (about 8 s a run); it is left out here to keep this file near a
+# minute. Its known-answer checks are tested in tests/test_validate_contact.py.
 FAST_ANALYSES = tuple(s.name for s in analyses() if s.name != "frequency")
 
 
