@@ -97,7 +97,8 @@ def candidates(f: Facts, statement: Statement) -> list[Candidate]:
             continue
         block = _finding_block(f, name, first, FINDINGS_SECTION)
         if block.text not in stated_texts:
-            raise AtlasError(f"SFR1: finding {first['key']} of {name} is not in the statement as built; this is a defect")
+            raise AtlasError(f"SFR1: finding {first['key']} of {name} is not in the statement as built; "
+                             "this is a defect")
         out.append(Candidate(name, position, block))
     return out
 
