@@ -129,7 +129,8 @@ def build(f: Facts, statement: Statement, kept: list[Candidate], analyses: int, 
     quoted = case_quoted(case)
     fields = Block("table", header=(labels["urn"], inert(case.urn)),
                    rows=((labels["prepared_by"], prepared), (labels["date"], long_date(s.date)),
-                         (labels["examined"], f"{join_refs(examined)} ({len(examined)} exhibits)"),
+                         (labels["examined"], render_one("sfr1_examined.j2", refs=join_refs(examined),
+                                                          count=len(examined))),
                          (labels["statement"], full)),
                    widths=(0.2, 0.8), quoted=(*quoted, inert(case.urn), prepared), section="sfr1_header")
 
