@@ -92,19 +92,24 @@ def _load_mapping(mapping: str | None) -> dict[str, Any] | None:
 @click.option("--mapping", default=None, type=click.Path(dir_okay=False),
               help="Mapping file (TOML): the column mapping for table_mapping, or an analyst CDR profile "
                    "for cdr_csv, or column names for cell_sites.")
+@click.option("--no-wal", "no_wal", is_flag=True,
+              help="Do not apply a -wal file beside an SQLite database: read the main file alone "
+                   "(events are flagged wal_not_read).")
 @click.option("--from", "start", default=None, help="Scope: keep records from this date/time (local).")
 @click.option("--to", "end", default=None, help="Scope: keep records up to this date/time (a date includes the day).")
 @click.option("--only-with", "only_with", multiple=True, help="Scope: keep records with this person (repeatable).")
 @click.option("--reason", default=None, help="Why the scope was set (required with a scope).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def ingest(case_dir: str, file: str, exhibit_ref: str, fmt: str | None, source_tz: str | None,
-           date_order: str | None, region: str | None, mapping: str | None, start: str | None,
-           end: str | None, only_with: tuple[str, ...], reason: str | None, quiet: bool) -> None:
+           date_order: str | None, region: str | None, mapping: str | None, no_wal: bool,
+           start: str | None, end: str | None, only_with: tuple[str, ...], reason: str | None,
+           quiet: bool) -> None:
     """Parse FILE into the case's event store as exhibit --exhibit."""
     case = load_case(case_dir)
     scope = _scope(case, start, end, only_with, reason)
     mapping_path = None if mapping is None else str(Path(mapping))
-    options = parse_options(case, source_tz, date_order, region, _load_mapping(mapping), mapping_path)
+    options = parse_options(case, source_tz, date_order, region, _load_mapping(mapping), mapping_path,
+                            apply_wal=not no_wal)
     with _progress(quiet) as progress:
         result = ingest_file(case, file, exhibit_ref, fmt, options, scope, progress)
     entry = result.entry

@@ -11,7 +11,9 @@ Parsers read; this module records. For one source file it:
    records without storing them;
 4. checks ``read == accepted + rejected + out_of_scope`` and that every
    ``event_id`` is unique, re-hashes the source to prove it did not change,
-   and commits by renaming files into place and then the manifest.
+   and commits by renaming files into place and then the manifest. A companion
+   file the parser also read (an SQLite ``-wal``, reported on ``Source.companions``)
+   is re-hashed too and recorded in the entry's ``companions``.
 
 Any failure, including Ctrl-C, removes the temporary files and leaves the
 manifest, and so the store, as it was.
@@ -184,7 +186,7 @@ def _relative(path: Path, root: Path) -> str:
 
 def parse_options(case: Case, source_tz: str | None = None, date_order: str | None = None,
                   region: str | None = None, mapping: dict[str, Any] | None = None,
-                  mapping_path: str | None = None) -> ParseOptions:
+                  mapping_path: str | None = None, apply_wal: bool = True) -> ParseOptions:
     """Return parser options from the case's defaults and the command line."""
     if date_order is not None and date_order not in ("dmy", "mdy", "ymd"):
         raise UsageError(f"--date-order {date_order!r}: use dmy, mdy or ymd")
@@ -198,7 +200,8 @@ def parse_options(case: Case, source_tz: str | None = None, date_order: str | No
     # The mapping's path is kept relative to the case so the manifest and log travel with it.
     rel_mapping = None if mapping_path is None else _relative(Path(mapping_path), case.root)
     return ParseOptions(region=region or case.default_region, source_tz=tz, date_order=date_order,
-                        default_date_order=case.date_order, mapping=mapping, mapping_path=rel_mapping)
+                        default_date_order=case.date_order, mapping=mapping, mapping_path=rel_mapping,
+                        apply_wal=apply_wal)
 
 
 def ingest_file(case: Case, file: str | Path, exhibit_ref: str, fmt: str | None = None,
@@ -228,6 +231,7 @@ def ingest_file(case: Case, file: str | Path, exhibit_ref: str, fmt: str | None 
               log.file_record(case.root, case.root / "case.toml")]
     if options.mapping_path:
         inputs.append(log.file_record(case.root, case.root / options.mapping_path))
+    inputs += [{"path": c["path"], "sha256": c["sha256"]} for c in entry.get("companions", [])]
     outputs = [] if not result.added else [
         {"path": "store/" + entry["events_file"], "sha256": entry["events_sha256"]},
         {"path": "store/" + entry["rejections_file"], "sha256": entry["rejections_sha256"]},
@@ -263,11 +267,13 @@ def _ingest(case: Case, path: Path, exhibit_ref: str, fmt: str | None, options: 
         tmp = store_dir(root) / f".tmp-{before[:12]}-{os.getpid()}"
         tmp.mkdir(parents=True)
         try:
-            counts = _run_parser(spec, path, rel, exhibit_ref, before, options, scope, tmp, name, progress)
+            source = Source.from_path(str(path), rel)
+            counts = _run_parser(spec, source, exhibit_ref, before, options, scope, tmp, name, progress)
             after = sha256_file(str(path))
             if after != before:
                 raise SourceError(rel, None, "the file changed while it was being read "
                                   f"(SHA-256 {before[:16]}… before, {after[:16]}… after); nothing stored")
+            companions = _companions_unchanged(root, source)
             for sub in ("events", "rejected"):
                 (store_dir(root) / sub).mkdir(exist_ok=True)
             entry = {
@@ -275,6 +281,7 @@ def _ingest(case: Case, path: Path, exhibit_ref: str, fmt: str | None, options: 
                 "source_path": rel,
                 "source_size": path.stat().st_size,
                 "source_sha256": before,
+                **({"companions": companions} if companions else {}),
                 "parser": spec.name,
                 "parser_version": spec.version,
                 "parse_options": options.as_log(),
@@ -301,10 +308,25 @@ def _ingest(case: Case, path: Path, exhibit_ref: str, fmt: str | None, options: 
     return IngestResult(True, msg, entry)
 
 
-def _run_parser(spec: ParserSpec, path: Path, rel: str, exhibit_ref: str, sha: str,
+def _companions_unchanged(root: Path, source: Source) -> list[dict[str, Any]]:
+    """Return the companion files the parser read (an SQLite ``-wal``), after checking each
+    still has the SHA-256 of the bytes the parser read."""
+    out = []
+    for c in source.companions:
+        now = sha256_file(str(root / c["path"])) if (root / c["path"]).is_file() else None
+        if now != c["sha256"]:
+            state = "gone" if now is None else f"{now[:16]}…"
+            raise SourceError(source.display_path, None,
+                              f"{c['path']} changed while it was being read (SHA-256 {c['sha256'][:16]}… "
+                              f"when read, {state} after); nothing stored")
+        out.append({"path": c["path"], "size": c["size"], "sha256": c["sha256"]})
+    return out
+
+
+def _run_parser(spec: ParserSpec, source: Source, exhibit_ref: str, sha: str,
                 options: ParseOptions, scope: Scope | None, tmp: Path, name: str,
                 progress: Progress | None) -> dict[str, int]:
-    source = Source.from_path(str(path), rel)
+    rel = source.display_path
     ev_writer = _writer(tmp / "events.parquet", arrow_schema())
     rj_writer = _writer(tmp / "rejected.parquet", rejection_schema())
     events = _Columns(arrow_schema(), ev_writer, key="event_id")

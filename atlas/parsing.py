@@ -8,6 +8,7 @@ records (``atlas.ingest``).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 from collections.abc import Callable, Iterator
@@ -36,16 +37,25 @@ class ParseOptions:
     """A parsed TOML mapping file: table_mapping columns, a cdr_csv profile, cell_sites columns."""
     mapping_path: str | None = None
     """Path of that mapping file, for messages."""
+    apply_wal: bool = True
+    """Apply a ``-wal`` file beside an SQLite database (on a private copy); False reads the main file alone."""
 
     def as_log(self) -> dict[str, Any]:
-        """Return the options as plain JSON-able values for the analysis log."""
-        return {
+        """Return the options as plain JSON-able values for the analysis log.
+
+        ``apply_wal`` is written only when it is not the default, so the records of
+        ingests made before the option existed stay as they were.
+        """
+        out: dict[str, Any] = {
             "region": self.region,
             "source_tz": self.source_tz,
             "date_order": self.date_order,
             "default_date_order": self.default_date_order,
             "mapping_path": self.mapping_path,
         }
+        if not self.apply_wal:
+            out["apply_wal"] = False
+        return out
 
 
 class _CountingReader(io.RawIOBase):
@@ -91,6 +101,10 @@ class Source:
     """Path relative to the case, for messages and locators."""
     size: int = 0
     bytes_read: list[int] = field(default_factory=lambda: [0])
+    companions: list[dict[str, Any]] = field(default_factory=list)
+    """Files beside the source that the parser also read (an SQLite ``-wal``), each as
+    ``{"path", "size", "sha256"}`` of the bytes read, the path relative like ``display_path``.
+    Filled by ``copy_to`` and ``note_companion``; the ingest records them in the manifest and re-checks them."""
 
     @classmethod
     def from_path(cls, path: str, display_path: str | None = None) -> Source:
@@ -112,6 +126,45 @@ class Source:
         """Return the first ``n`` bytes."""
         with open(self.path, "rb") as fh:
             return fh.read(n)
+
+    def companion_size(self, suffix: str) -> int | None:
+        """Return the size of the regular file named like the source plus ``suffix``, or None."""
+        companion = self.path + suffix
+        if not os.path.isfile(companion):
+            return None
+        return os.path.getsize(companion)
+
+    def copy_to(self, dest: str, suffix: str = "") -> int:
+        """Copy the source (or, with ``suffix`` such as ``-wal``, the companion file beside it)
+        to the new file ``dest`` and return the number of bytes copied.
+
+        The source is only read. A companion is recorded in ``companions`` with the
+        SHA-256 of exactly the bytes copied, so the evidence record names what was used.
+        """
+        digest = hashlib.sha256()
+        copied = 0
+        with open(self.path + suffix, "rb") as fin, open(dest, "xb") as fout:
+            while chunk := fin.read(1 << 20):
+                digest.update(chunk)
+                fout.write(chunk)
+                copied += len(chunk)
+        if suffix:
+            self.companions.append({"path": self.display_path + suffix, "size": copied,
+                                    "sha256": digest.hexdigest()})
+        return copied
+
+    def note_companion(self, suffix: str) -> None:
+        """Record the size and SHA-256 of the companion file named like the source plus
+        ``suffix`` without using its content (its presence alone changed the output, e.g. a
+        ``-wal`` not applied)."""
+        digest = hashlib.sha256()
+        size = 0
+        with open(self.path + suffix, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+        self.companions.append({"path": self.display_path + suffix, "size": size,
+                                "sha256": digest.hexdigest()})
 
 
 Item = EventDraft | Rejection

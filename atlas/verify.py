@@ -4,8 +4,8 @@ A reviewer (supervisor, CPS, defence expert) runs ``atlas verify CASE`` to check
 that the store and results follow from the exhibits. Three checks, each with a
 verdict per item:
 
-1. **Sources**: every exhibit in the manifest is present and has the SHA-256
-   recorded at ingest.
+1. **Sources**: every exhibit in the manifest, and every companion file read
+   with it (an SQLite ``-wal``), is present and has the SHA-256 recorded at ingest.
 2. **Recorded files**: every file under ``store/``, ``results/`` and ``report/`` has the hash
    the log last recorded for it; a file no command produced is reported as
    extra, a recorded one that is gone as missing.
@@ -101,6 +101,17 @@ def _check_sources(root: Path, report: Report) -> None:
                        "recorded at ingest")
         else:
             report.ok(f"{label}")
+        for companion in entry.get("companions", []):
+            got = _hash(root / companion["path"])
+            label = (f"source {entry['exhibit_ref']} {companion['path']} "
+                     f"(read with {entry['source_path']})")
+            if got is None:
+                report.bad("MISSING", f"{label}: the file is not in the case")
+            elif got != companion["sha256"]:
+                report.bad("MODIFIED", f"{label}: SHA-256 {got[:16]}… differs from "
+                           f"{companion['sha256'][:16]}… recorded at ingest")
+            else:
+                report.ok(label)
 
 
 def _check_recorded_files(root: Path, entries: list[dict[str, Any]], report: Report) -> None:
@@ -182,7 +193,8 @@ def _rerun(root: Path, entries: list[dict[str, Any]], report: Report) -> None:
 
                         mapping = tomllib.loads((work / o["mapping_path"]).read_text(encoding="utf-8"))
                     options = parse_options(case, o["source_tz"], o["date_order"], o["region"], mapping,
-                                            str(work / o["mapping_path"]) if o.get("mapping_path") else None)
+                                            str(work / o["mapping_path"]) if o.get("mapping_path") else None,
+                                            apply_wal=o.get("apply_wal", True))
                     scope = scope_from_description(args["scope"]) if args.get("scope") else None
                     ingest_file(case, work / args["file"], args["exhibit"], args["format"], options, scope)
                     label += f" {args['exhibit']} {args['file']}"
