@@ -16,6 +16,7 @@ from atlas.events import EventDraft, Rejection
 from atlas.parsing import ParseOptions, Source
 from atlas.provenance import row
 from parsers._phone_sqlite import (
+    PhoneDb,
     address_ident,
     as_text,
     iter_rows,
@@ -82,16 +83,17 @@ class _Grouped:
         return out
 
 
-def iter_mms(source: Source, conn: sqlite3.Connection, tables: dict[str, frozenset[str]],
-             options: ParseOptions, file_flags: tuple[str, ...]
-             ) -> Iterator[EventDraft | Rejection]:
+def iter_mms(source: Source, db: PhoneDb, tables: dict[str, frozenset[str]],
+             options: ParseOptions) -> Iterator[EventDraft | Rejection]:
     """Yield one event or rejection per ``pdu`` row, in rowid order."""
+    conn = db.conn
     addrs = _Grouped(_side_rows(source, conn, tables, "addr", "msg_id", "_id"), "__key")
     parts = _Grouped(_side_rows(source, conn, tables, "part", "mid", "seq, _id"), "__key")
     sql = 'SELECT rowid AS "__rowid", * FROM pdu ORDER BY rowid'
     for rec in iter_rows(source, conn, "pdu", sql):
         rowid = rec["__rowid"]
-        yield _mms_event(rec, addrs.take(rowid), parts.take(rowid), options, file_flags)
+        yield _mms_event(rec, addrs.take(rowid), parts.take(rowid), options,
+                         db.row_flags("pdu", rowid))
 
 
 def _side_rows(source: Source, conn: sqlite3.Connection, tables: dict[str, frozenset[str]],

@@ -2,15 +2,17 @@
 
 Not a parser: no ``PARSER`` here. It holds what the four SQLite parsers do alike:
 recognising a database from the ``CREATE TABLE`` text in its first bytes, opening it
-strictly read-only, reading epoch times with a plausibility window, and turning raw
-addresses into identifiers.
+strictly read-only (applying a ``-wal`` beside it on a private copy), reading epoch
+times with a plausibility window, and turning raw addresses into identifiers.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import sqlite3
+import tempfile
 import urllib.parse
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,7 +20,7 @@ from typing import Any
 
 from atlas.errors import SourceError
 from atlas.identifiers import Ident, email, tel
-from atlas.parsing import NotThisFormat, Source
+from atlas.parsing import NotThisFormat, ParseOptions, Source
 from atlas.provenance import row
 from atlas.timeparse import TimeReading, from_apple, from_unix
 
@@ -38,6 +40,12 @@ PLAUSIBLE_FROM = datetime(1990, 1, 1, tzinfo=UTC)
 PLAUSIBLE_TO = datetime(2100, 1, 1, tzinfo=UTC)
 
 UNIT_NAMES = {"ms": "Unix milliseconds", "s": "Unix seconds", "apple": "Apple absolute time"}
+
+# Sizes beyond these are refused rather than copied: a phone's message or call store is
+# far smaller, and a copy must fit in the temporary folder.
+MAX_DATABASE_BYTES = 16 << 30
+MAX_WAL_BYTES = 2 << 30
+_SPACE_MARGIN = 64 << 20
 
 _PHONE_CHARS = re.compile(r"^[+()\d\s.\-/]+$")
 _RAW_LIMIT = 200
@@ -145,13 +153,114 @@ def iter_rows(source: Source, conn: sqlite3.Connection, table: str, sql: str,
                           f"SQLite could not read table {table!r} {after}: {exc}") from exc
 
 
-def wal_flags(source: Source) -> tuple[str, ...]:
-    """Return ("wal_not_read",) when a non-empty ``-wal`` file sits beside the database."""
-    wal = source.path + "-wal"
+class PhoneDb:
+    """An open phone database: ``conn`` is what the parser reads.
+
+    Without a ``-wal`` (or with ``apply_wal`` off) ``conn`` is the original opened
+    immutable. With one, ``conn`` is a private copy with the WAL's committed frames
+    applied, and ``base`` the original opened immutable (the main file alone), to
+    tell which rows came from the WAL.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, flags: tuple[str, ...] = (),
+                 base: sqlite3.Connection | None = None, tmp: str | None = None) -> None:
+        self.conn = conn
+        self.flags = flags
+        """Flags every event of this database carries (``wal_applied``, ``wal_not_read`` ...)."""
+        self.base = base
+        self._tmp = tmp
+
+    def row_flags(self, table: str, rowid: int) -> tuple[str, ...]:
+        """Return the file flags, plus ``from_wal`` when the row (all its columns, by rowid)
+        is absent from the main file alone or differs there."""
+        if self.base is None or not self._differs(table, rowid):
+            return self.flags
+        return self.flags + ("from_wal",)
+
+    def _differs(self, table: str, rowid: int) -> bool:
+        sql = f'SELECT * FROM "{table}" WHERE rowid = ?'
+        try:
+            now = self.conn.execute(sql, (rowid,)).fetchone()
+            before = self.base.execute(sql, (rowid,)).fetchone()
+        except sqlite3.DatabaseError:  # e.g. the table exists only in the WAL
+            return True
+        return before is None or now is None or tuple(now) != tuple(before)
+
+    def close(self) -> None:
+        """Close the connections and remove the private copy."""
+        try:
+            self.conn.close()
+            if self.base is not None:
+                self.base.close()
+        finally:
+            if self._tmp is not None:
+                shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+def open_database(source: Source, options: ParseOptions) -> PhoneDb:
+    """Open ``source`` for reading, applying a non-empty ``-wal`` beside it unless told not to.
+
+    The original is never opened except ``immutable=1`` and never written. The WAL is
+    applied by copying the database and the WAL (size-checked) into a private temporary
+    folder and opening the copy, so SQLite replays the WAL's committed frames there; the
+    folder is removed by ``PhoneDb.close`` (or at once on any error here). Flags:
+    ``wal_applied`` on every event when the WAL held committed frames,
+    ``wal_not_applied`` when it held none SQLite accepts (stale after a checkpoint,
+    salt or checksum mismatch), ``wal_not_read`` when ``options.apply_wal`` is off.
+    """
+    wal_size = source.companion_size("-wal")
+    if not wal_size:
+        return PhoneDb(connect_readonly(source))
+    if not options.apply_wal:
+        conn = connect_readonly(source)
+        source.note_companion("-wal")  # its presence is in the flags, so it is recorded too
+        return PhoneDb(conn, ("wal_not_read",))
+    base = connect_readonly(source)  # also checks the magic bytes
+    tmp = None
     try:
-        return ("wal_not_read",) if os.path.getsize(wal) > 0 else ()
-    except OSError:
-        return ()
+        db_size = os.path.getsize(source.path)
+        _check_sizes(source, db_size, wal_size)
+        tmp = tempfile.mkdtemp(prefix="atlas-wal-")
+        if shutil.disk_usage(tmp).free < db_size + wal_size + _SPACE_MARGIN:
+            raise SourceError(source.display_path, None,
+                              "not enough free space in the temporary folder to apply the -wal "
+                              f"({db_size + wal_size} bytes needed): free some, or ingest with "
+                              "--no-wal to read the main file alone")
+        copy = os.path.join(tmp, "database")
+        copied = (source.copy_to(copy), source.copy_to(copy + "-wal", "-wal"))
+        if copied != (db_size, wal_size):
+            raise SourceError(source.display_path, None,
+                              "the database or its -wal changed size while being copied "
+                              f"({db_size}, {wal_size} bytes before; "
+                              f"{copied[0]}, {copied[1]} copied)")
+        conn = sqlite3.connect(copy)
+        conn.row_factory = sqlite3.Row
+        try:
+            # On the copy only: replays the WAL into it and says how many valid frames it held.
+            frames = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise SourceError(source.display_path, None,
+                              f"SQLite cannot apply the -wal beside the database: {exc}") from exc
+    except BaseException:
+        base.close()
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if frames <= 0:
+        conn.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+        return PhoneDb(base, ("wal_not_applied",))
+    return PhoneDb(conn, ("wal_applied",), base=base, tmp=tmp)
+
+
+def _check_sizes(source: Source, db_size: int, wal_size: int) -> None:
+    if db_size > MAX_DATABASE_BYTES or wal_size > MAX_WAL_BYTES:
+        raise SourceError(source.display_path, None,
+                          f"refusing to copy the database ({db_size} bytes) and its -wal "
+                          f"({wal_size} bytes) to apply the WAL: the limits are "
+                          f"{MAX_DATABASE_BYTES} and {MAX_WAL_BYTES} bytes; check the files, or "
+                          "ingest with --no-wal (apply_wal = false) to read the main file alone")
 
 
 def read_time(value: Any, unit: str, column: str) -> tuple[TimeReading | None, str | None]:

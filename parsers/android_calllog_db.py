@@ -13,6 +13,17 @@ Format:
     recipient of an outgoing one; the handset is named only when the row has a
     ``phone_account_address``. ``presentation`` 2 (restricted) or 3 (unknown)
     marks a withheld number (flag ``number_withheld`` / ``number_unknown``).
+    A non-empty ``calllog.db-wal`` beside the database (same folder, exact name)
+    is applied: the database and the WAL are copied into a private temporary
+    folder (removed afterwards) and the copy opened, so SQLite replays the
+    WAL's committed frames; the originals are only read (``immutable=1``).
+    Every event then carries ``wal_applied``, and an event whose ``calls`` row
+    is absent from the main file alone, or differs there, also ``from_wal``.
+    The WAL is recorded with the ingest (``companions``) and checked by
+    ``atlas verify``. A WAL with no committed frames SQLite accepts (stale
+    after a checkpoint, salt or checksum mismatch) adds nothing: flag
+    ``wal_not_applied``. ``apply_wal = false`` (``atlas ingest --no-wal``)
+    reads the main file alone: flag ``wal_not_read``.
 Time:
     ``date`` is Unix milliseconds UTC, the start of the call (ringing for
     incoming calls); ``duration`` is whole seconds of conversation, so no end
@@ -20,8 +31,8 @@ Time:
 Locator:
     ``sqlite:calls/rowid=N``.
 Limitations:
-    Only live rows are read (no carving of deleted calls). A ``-wal`` file
-    beside the database is not read (flag ``wal_not_read``). The number is
+    Only live rows are read (no carving of deleted calls or stale WAL frames).
+    The number is
     normalised with the row's own ``countryiso`` (the country the phone was in)
     when present, else ``options.region``; the phone's ``normalized_number`` is
     kept in ``extra``. Vendor call types (Samsung, LG) outside 1-7 keep the
@@ -48,8 +59,8 @@ from atlas.provenance import row
 from parsers._phone_sqlite import (
     address_ident,
     as_text,
-    connect_readonly,
     iter_rows,
+    open_database,
     plain,
     raw_excerpt,
     read_time,
@@ -58,7 +69,6 @@ from parsers._phone_sqlite import (
     sniff_sqlite,
     table_columns,
     unparsed_flag,
-    wal_flags,
 )
 
 NAME = "android_calllog_db"
@@ -100,15 +110,15 @@ def sniff(head: bytes, filename: str) -> bool:
 
 def parse(source: Source, options: ParseOptions) -> Iterator[EventDraft | Rejection]:
     """Yield one event or rejection per ``calls`` row, in rowid order."""
-    conn = connect_readonly(source)
+    db = open_database(source, options)
+    conn = db.conn
     try:
         require(table_columns(conn), "calls", REQUIRED_COLUMNS)
-        file_flags = wal_flags(source)
         sql = 'SELECT rowid AS "__rowid", * FROM calls ORDER BY rowid'
         for rec in iter_rows(source, conn, "calls", sql):
-            yield _call_event(rec, options, file_flags)
+            yield _call_event(rec, options, db.row_flags("calls", rec["__rowid"]))
     finally:
-        conn.close()
+        db.close()
 
 
 def _call_event(rec: sqlite3.Row, options: ParseOptions, file_flags: tuple[str, ...]
@@ -194,7 +204,7 @@ def _duration(value: Any) -> tuple[float | None, str | None]:
 
 PARSER = ParserSpec(
     name=NAME,
-    version="1.0",
+    version="1.1",
     family="phone",
     summary="Android call log (calls table of calllog.db or contacts2.db)",
     sniff=sniff,

@@ -13,6 +13,17 @@ Format:
     (tables ``SMS_TYPE`` and ``_android_mmssms_mms.MSG_BOX``). The handset's own
     number is not stored: outgoing SMS have no sender, and the From of an
     outgoing MMS is the placeholder ``insert-address-token``, read as unknown.
+    A non-empty ``mmssms.db-wal`` beside the database (same folder, exact name)
+    is applied: the database and the WAL are copied into a private temporary
+    folder (removed afterwards) and the copy opened, so SQLite replays the
+    WAL's committed frames; the originals are only read (``immutable=1``).
+    Every event then carries ``wal_applied``, and an event whose ``sms`` or ``pdu`` row
+    is absent from the main file alone, or differs there, also ``from_wal``.
+    The WAL is recorded with the ingest (``companions``) and checked by
+    ``atlas verify``. A WAL with no committed frames SQLite accepts (stale
+    after a checkpoint, salt or checksum mismatch) adds nothing: flag
+    ``wal_not_applied``. ``apply_wal = false`` (``atlas ingest --no-wal``)
+    reads the main file alone: flag ``wal_not_read``.
 Time:
     ``sms.date`` and ``sms.date_sent`` are Unix milliseconds UTC (``date_sent``
     is 0 when unknown); ``pdu.date`` and ``pdu.date_sent`` are Unix *seconds*.
@@ -23,9 +34,9 @@ Locator:
     ``sqlite:sms/rowid=N`` and ``sqlite:pdu/rowid=N``.
 Limitations:
     Only live rows are read: deleted messages left in free pages are not carved
-    (a gap in ``_id`` is a hint that rows were deleted). A ``-wal`` file beside
-    the database is not read (the file is opened immutable); events then carry
-    the flag ``wal_not_read``. ``addr``/``part`` rows whose ``pdu`` row is gone
+    (a gap in ``_id`` is a hint that rows were deleted), nor stale WAL frames.
+    ``from_wal`` compares the ``sms``/``pdu`` row only, not its ``addr``/``part``
+    rows. ``addr``/``part`` rows whose ``pdu`` row is gone
     are not reported. Vendor tables (Samsung ``spam_sms``, RCS tables) are not
     read. Numbers without a country code are read in ``options.region``; an
     alphanumeric sender (``VODAFONE``) is kept verbatim as ``account:`` and flagged.
@@ -48,8 +59,8 @@ from parsers._android_mmssms_mms import iter_mms
 from parsers._phone_sqlite import (
     address_ident,
     as_text,
-    connect_readonly,
     iter_rows,
+    open_database,
     optional_time,
     plain,
     raw_excerpt,
@@ -58,7 +69,6 @@ from parsers._phone_sqlite import (
     sniff_sqlite,
     table_columns,
     unparsed_flag,
-    wal_flags,
 )
 
 NAME = "android_mmssms_db"
@@ -91,20 +101,20 @@ def sniff(head: bytes, filename: str) -> bool:
 
 def parse(source: Source, options: ParseOptions) -> Iterator[EventDraft | Rejection]:
     """Yield one event or rejection per ``sms`` row, then per ``pdu`` row."""
-    conn = connect_readonly(source)
+    db = open_database(source, options)
+    conn = db.conn
     try:
         tables = table_columns(conn)
         require(tables, "sms", REQUIRED_SMS_COLUMNS)
         if "pdu" in tables:
             require(tables, "pdu", {"date", "msg_box", "thread_id"})
-        file_flags = wal_flags(source)
         sql = 'SELECT rowid AS "__rowid", * FROM sms ORDER BY rowid'
         for rec in iter_rows(source, conn, "sms", sql):
-            yield _sms_event(rec, options, file_flags)
+            yield _sms_event(rec, options, db.row_flags("sms", rec["__rowid"]))
         if "pdu" in tables:
-            yield from iter_mms(source, conn, tables, options, file_flags)
+            yield from iter_mms(source, db, tables, options)
     finally:
-        conn.close()
+        db.close()
 
 
 def _sms_event(rec: sqlite3.Row, options: ParseOptions, file_flags: tuple[str, ...]
@@ -176,7 +186,7 @@ def _body(value: Any) -> str | None:
 
 PARSER = ParserSpec(
     name=NAME,
-    version="1.0",
+    version="1.1",
     family="phone",
     summary="Android SMS/MMS database (mmssms.db: sms, pdu, addr, part)",
     sniff=sniff,

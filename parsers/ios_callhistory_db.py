@@ -14,16 +14,25 @@ Format:
     (table ``PROVIDER_CHANNEL``; an unknown provider is kept, lower-cased).
     Status: an incoming call not answered is ``missed``, an answered one
     ``answered``; outgoing calls carry no status (``ZANSWERED`` in ``extra``).
+    A non-empty ``CallHistory.storedata-wal`` beside the database (same folder, exact name)
+    is applied: the database and the WAL are copied into a private temporary
+    folder (removed afterwards) and the copy opened, so SQLite replays the
+    WAL's committed frames; the originals are only read (``immutable=1``).
+    Every event then carries ``wal_applied``, and an event whose ``ZCALLRECORD`` row
+    is absent from the main file alone, or differs there, also ``from_wal``.
+    The WAL is recorded with the ingest (``companions``) and checked by
+    ``atlas verify``. A WAL with no committed frames SQLite accepts (stale
+    after a checkpoint, salt or checksum mismatch) adds nothing: flag
+    ``wal_not_applied``. ``apply_wal = false`` (``atlas ingest --no-wal``)
+    reads the main file alone: flag ``wal_not_read``.
 Time:
     ``ZDATE`` is Apple absolute time in seconds (float) since 2001-01-01 UTC
     (tz_basis ``epoch``). A NULL, zero or implausible ``ZDATE`` rejects the row.
 Locator:
     ``sqlite:ZCALLRECORD/rowid=N`` (the rowid is ``Z_PK``).
 Limitations:
-    Calls before iOS 8 (``call_history.db``, table ``call``) are not read. The
-    file is opened immutable, so a ``-wal`` beside it is not read (flag
-    ``wal_not_read``) although recent calls often live only there: give
-    Atlas a copy checkpointed by a forensic tool. ``ZDISCONNECTED_CAUSE`` is kept
+    Calls before iOS 8 (``call_history.db``, table ``call``) are not read, nor
+    stale (uncommitted or overwritten) WAL frames. ``ZDISCONNECTED_CAUSE`` is kept
     raw, because its meaning depends on the provider. Numbers are normalised with
     the row's ``ZISO_COUNTRY_CODE`` when present, else ``options.region``.
     No public sample exists: the tests use a schema rebuilt from iLEAPP's
@@ -46,8 +55,8 @@ from atlas.provenance import row
 from parsers._phone_sqlite import (
     address_ident,
     as_text,
-    connect_readonly,
     iter_rows,
+    open_database,
     plain,
     raw_excerpt,
     read_time,
@@ -56,7 +65,6 @@ from parsers._phone_sqlite import (
     sniff_sqlite,
     table_columns,
     unparsed_flag,
-    wal_flags,
 )
 
 NAME = "ios_callhistory_db"
@@ -99,15 +107,15 @@ def sniff(head: bytes, filename: str) -> bool:
 
 def parse(source: Source, options: ParseOptions) -> Iterator[EventDraft | Rejection]:
     """Yield one event or rejection per ``ZCALLRECORD`` row, in rowid order."""
-    conn = connect_readonly(source)
+    db = open_database(source, options)
+    conn = db.conn
     try:
         require(table_columns(conn), "zcallrecord", {"zdate", "zoriginated", "zaddress"})
-        file_flags = wal_flags(source)
         sql = 'SELECT rowid AS "__rowid", * FROM ZCALLRECORD ORDER BY rowid'
         for rec in iter_rows(source, conn, "ZCALLRECORD", sql):
-            yield _call_event(rec, options, file_flags)
+            yield _call_event(rec, options, db.row_flags("ZCALLRECORD", rec["__rowid"]))
     finally:
-        conn.close()
+        db.close()
 
 
 def _call_event(rec: sqlite3.Row, options: ParseOptions, file_flags: tuple[str, ...]
@@ -214,7 +222,7 @@ def _ident(address: str | None, handle_type: Any, region: str, channel: str | No
 
 PARSER = ParserSpec(
     name=NAME,
-    version="1.0",
+    version="1.1",
     family="phone",
     summary="iOS call history (CallHistory.storedata, ZCALLRECORD)",
     sniff=sniff,

@@ -22,6 +22,17 @@ Format:
     when both exist and disagree, ``text`` is kept, the decoded body goes in
     ``extra`` and the event is flagged ``text_differs_from_attributedBody``. A
     message with no text and no attachment is kept with the flag ``no_text``.
+    A non-empty ``sms.db-wal`` beside the database (same folder, exact name)
+    is applied: the database and the WAL are copied into a private temporary
+    folder (removed afterwards) and the copy opened, so SQLite replays the
+    WAL's committed frames; the originals are only read (``immutable=1``).
+    Every event then carries ``wal_applied``, and an event whose ``message`` row
+    is absent from the main file alone, or differs there, also ``from_wal``.
+    The WAL is recorded with the ingest (``companions``) and checked by
+    ``atlas verify``. A WAL with no committed frames SQLite accepts (stale
+    after a checkpoint, salt or checksum mismatch) adds nothing: flag
+    ``wal_not_applied``. ``apply_wal = false`` (``atlas ingest --no-wal``)
+    reads the main file alone: flag ``wal_not_read``.
 Time:
     ``date`` is Apple absolute time (since 2001-01-01 UTC): seconds up to
     iOS 10, nanoseconds from iOS 11 (told apart by size, values above 1e15 are
@@ -33,8 +44,7 @@ Locator:
 Limitations:
     iOS 5 and earlier (``message.address``/``flags``, no ``handle``) are not
     read. Only live rows are read; ``deleted_messages`` (guids only) and free
-    pages are not. The file is opened immutable, so a ``-wal`` beside it is not
-    read (flag ``wal_not_read``): recent messages may be only there. Only the
+    pages are not, nor stale (uncommitted or overwritten) WAL frames. Only the
     text of ``attributedBody`` is decoded, not mentions, links or edit history
     (``message_summary_info``). Attachment files are named, not read.
 References:
@@ -57,8 +67,8 @@ from parsers._ios_sms_typedstream import decode_attributed_body
 from parsers._phone_sqlite import (
     address_ident,
     as_text,
-    connect_readonly,
     iter_rows,
+    open_database,
     optional_time,
     plain,
     raw_excerpt,
@@ -67,7 +77,6 @@ from parsers._phone_sqlite import (
     sniff_sqlite,
     table_columns,
     unparsed_flag,
-    wal_flags,
 )
 
 NAME = "ios_sms_db"
@@ -100,19 +109,19 @@ def sniff(head: bytes, filename: str) -> bool:
 
 def parse(source: Source, options: ParseOptions) -> Iterator[EventDraft | Rejection]:
     """Yield one event or rejection per ``message`` row, in ROWID order."""
-    conn = connect_readonly(source)
+    db = open_database(source, options)
+    conn = db.conn
     try:
         tables = table_columns(conn)
         require(tables, "message", REQUIRED_COLUMNS)
         require(tables, "handle", {"id"})
         lookup = ChatLookup(conn, tables)
-        file_flags = wal_flags(source)
         sql = ('SELECT m.rowid AS "__rowid", m.*, h.id AS "__handle" FROM message m '
                "LEFT JOIN handle h ON h.rowid = m.handle_id ORDER BY m.rowid")
         for rec in iter_rows(source, conn, "message", sql):
-            yield _message_event(rec, lookup, options, file_flags)
+            yield _message_event(rec, lookup, options, db.row_flags("message", rec["__rowid"]))
     finally:
-        conn.close()
+        db.close()
 
 
 def _message_event(rec: sqlite3.Row, lookup: ChatLookup, options: ParseOptions,
@@ -238,7 +247,7 @@ def _status(rec: sqlite3.Row, cols: set[str], direction: str) -> str | None:
 
 PARSER = ParserSpec(
     name=NAME,
-    version="1.0",
+    version="1.1",
     family="phone",
     summary="iOS Messages sms.db / macOS chat.db (iMessage, SMS, MMS)",
     sniff=sniff,

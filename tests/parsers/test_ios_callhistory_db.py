@@ -137,10 +137,11 @@ def test_database_not_modified(storedata):
     assert listing(storedata.parent) == ["CallHistory.storedata"]
 
 
-def test_unread_wal_is_flagged(storedata):
+def test_wal_without_committed_frames_is_flagged(storedata):
     (storedata.parent / "CallHistory.storedata-wal").write_bytes(b"\x37\x7f\x06\x82" + b"\x00" * 28)
     events, _ = _events(storedata)
-    assert all("wal_not_read" in e.flags for e in events.values())
+    # a WAL header with no frames: nothing to apply, and the events say so
+    assert all("wal_not_applied" in e.flags for e in events.values())
     # still nothing written: the WAL we placed is left exactly as it was
     assert listing(storedata.parent) == ["CallHistory.storedata", "CallHistory.storedata-wal"]
 

@@ -305,10 +305,11 @@ def test_built_wal_db_not_modified(sms_db):
     assert listing(sms_db.parent) == ["sms.db"]
 
 
-def test_unread_wal_is_flagged(sms_db):
+def test_wal_without_committed_frames_is_flagged(sms_db):
     (sms_db.parent / "sms.db-wal").write_bytes(b"\x37\x7f\x06\x82" + b"\x00" * 28)
     events, _ = _events(sms_db)
-    assert all("wal_not_read" in e.flags for e in events.values())
+    # a WAL header with no frames: nothing to apply, and the events say so
+    assert all("wal_not_applied" in e.flags for e in events.values())
 
 
 # --- detection and refusal ------------------------------------------------------------------
